@@ -1,0 +1,30 @@
+//! The vocabulary of fleetcache: the data types of the external contract
+//! (`PROTOCOL.md` section 2), the topics and events clients see, the
+//! [`Clock`] through which all time flows, validation of names and request
+//! bodies, and the daemon's metrics.
+//!
+//! Read [`types`] first: its JSON is the contract. This crate does no I/O:
+//! every other crate depends on it, so it must stay small and pure.
+
+pub mod clock;
+pub mod error;
+pub mod event;
+pub mod metrics;
+pub mod requests;
+pub mod time;
+pub mod types;
+pub mod validate;
+
+pub use clock::{Clock, SystemClock, TokioClock};
+pub use error::Error;
+pub use event::{ComputerFilter, EventName, Topic};
+pub use metrics::Metrics;
+pub use requests::{NewSession, RefreshRequest, SessionPatch};
+pub use time::Timestamp;
+pub use types::{
+    Computer, Interest, Project, ProjectWithTodos, Session, SessionStatus, Todo, TodoStatus,
+};
+pub use validate::validate_computer_name;
+
+/// The version every daemon reports in `/v1/health` and its heartbeats.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
