@@ -222,14 +222,15 @@ impl DaemonCache {
         let now = self.inner.clock.now();
         let st = self.inner.state.read();
         let seq = st.feed.seq();
-        if let Some(since) = since.filter(|s| s.epoch == self.inner.epoch) {
-            if let Some(events) = st.feed.replay(since.seq) {
-                let events = events
-                    .into_iter()
-                    .filter(|e| e.topic() == topic && filter.matches(&e.computer))
-                    .collect();
-                return Opening::Replay { seq, events };
-            }
+        if let Some(events) = since
+            .filter(|s| s.epoch == self.inner.epoch)
+            .and_then(|s| st.feed.replay(s.seq))
+        {
+            let events = events
+                .into_iter()
+                .filter(|e| e.topic() == topic && filter.matches(&e.computer))
+                .collect();
+            return Opening::Replay { seq, events };
         }
         let data = st.snapshot_data(topic, filter, now);
         let frame = json::object(&[

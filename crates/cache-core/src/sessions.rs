@@ -65,10 +65,10 @@ impl SessionTable {
 
     /// Decides what `incoming` would do, without changing anything.
     pub(crate) fn classify(&self, incoming: &Session) -> Applied {
-        if let Some((rev, _)) = self.tombstones.get(&incoming.session_id) {
-            if incoming.rev <= *rev {
-                return Applied::Outdated;
-            }
+        if let Some((rev, _)) = self.tombstones.get(&incoming.session_id)
+            && incoming.rev <= *rev
+        {
+            return Applied::Outdated;
         }
         match self.by_id.get(&incoming.session_id) {
             None if incoming.status == SessionStatus::Closed => Applied::Outdated,

@@ -80,12 +80,9 @@ impl Metrics {
         let mut registry = Registry::with_prefix("fleet");
         let http_requests = Family::<RequestLabels, Counter>::default();
         let http_latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(
-                [
-                    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1.0,
-                ]
-                .into_iter(),
-            )
+            Histogram::new([
+                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1.0,
+            ])
         });
         let ws_clients = Gauge::default();
         let ws_slow_closed = Counter::default();
@@ -102,7 +99,11 @@ impl Metrics {
             "HTTP request latency",
             http_latency.clone(),
         );
-        registry.register("ws_clients", "WebSocket clients connected", ws_clients.clone());
+        registry.register(
+            "ws_clients",
+            "WebSocket clients connected",
+            ws_clients.clone(),
+        );
         registry.register(
             "ws_slow_closed",
             "WebSocket clients closed for falling behind (4008)",
