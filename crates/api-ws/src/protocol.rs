@@ -1,0 +1,221 @@
+//! Client ops and error frames: pure decoding and encoding, no I/O, so that
+//! every malformed input can be tested (and fuzzed) without a socket.
+
+use cache_core::Since;
+use model::{ComputerFilter, Topic, validate_computer_name};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// One decoded client frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientOp {
+    /// Start (or replace) a subscription to a topic.
+    Subscribe {
+        /// The topic.
+        topic: Topic,
+        /// The computers it covers.
+        filter: ComputerFilter,
+        /// Where the client stopped reading, to be replayed from.
+        since: Option<Since>,
+    },
+    /// End a subscription.
+    Unsubscribe {
+        /// The topic.
+        topic: Topic,
+    },
+    /// Pull data again from its owners.
+    Refresh {
+        /// Only this topic; all when absent.
+        topic: Option<Topic>,
+        /// Only this computer; all when absent.
+        computer: Option<String>,
+    },
+}
+
+/// A frame the server could not take, as sent back to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorFrame {
+    /// A short fixed code: `bad_json`, `bad_frame`, `unknown_op`,
+    /// `bad_field`, `not_subscribed`, `unavailable`.
+    pub code: &'static str,
+    /// What was wrong, for a person.
+    pub message: String,
+}
+
+impl ErrorFrame {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The JSON text of the `error` frame.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({"type": "error", "code": self.code, "message": self.message}).to_string()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubscribe {
+    topic: String,
+    #[serde(default)]
+    computers: Option<Vec<String>>,
+    #[serde(default)]
+    since: Option<RawSince>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSince {
+    epoch: String,
+    seq: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnsubscribe {
+    topic: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRefresh {
+    #[serde(default)]
+    topic: Option<String>,
+    #[serde(default)]
+    computer: Option<String>,
+}
+
+fn bad_field(e: impl std::fmt::Display) -> ErrorFrame {
+    ErrorFrame::new("bad_field", e.to_string())
+}
+
+/// Decodes one text frame into an op.
+///
+/// # Errors
+/// An [`ErrorFrame`] saying what is wrong: not JSON, not an object, no or
+/// unknown `op`, or a field of the wrong type or value.
+pub fn decode_op(text: &str) -> Result<ClientOp, ErrorFrame> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| ErrorFrame::new("bad_json", format!("frame is not JSON: {e}")))?;
+    let Value::Object(mut map) = value else {
+        return Err(ErrorFrame::new("bad_frame", "frame must be a JSON object"));
+    };
+    let op = match map.remove("op") {
+        Some(Value::String(op)) => op,
+        Some(_) => return Err(ErrorFrame::new("bad_frame", "\"op\" must be a string")),
+        None => return Err(ErrorFrame::new("bad_frame", "frame has no \"op\"")),
+    };
+    let rest = Value::Object(map);
+    match op.as_str() {
+        "subscribe" => {
+            let raw: RawSubscribe = serde_json::from_value(rest).map_err(bad_field)?;
+            let topic = Topic::parse(&raw.topic).map_err(bad_field)?;
+            let filter = match raw.computers {
+                None => ComputerFilter::All,
+                Some(list) => {
+                    for c in &list {
+                        validate_computer_name(c).map_err(bad_field)?;
+                    }
+                    ComputerFilter::Only(list.into_iter().collect::<BTreeSet<_>>())
+                }
+            };
+            let since = raw.since.map(|s| Since {
+                epoch: s.epoch,
+                seq: s.seq,
+            });
+            Ok(ClientOp::Subscribe {
+                topic,
+                filter,
+                since,
+            })
+        }
+        "unsubscribe" => {
+            let raw: RawUnsubscribe = serde_json::from_value(rest).map_err(bad_field)?;
+            Ok(ClientOp::Unsubscribe {
+                topic: Topic::parse(&raw.topic).map_err(bad_field)?,
+            })
+        }
+        "refresh" => {
+            let raw: RawRefresh = serde_json::from_value(rest).map_err(bad_field)?;
+            let topic = raw
+                .topic
+                .as_deref()
+                .map(Topic::parse)
+                .transpose()
+                .map_err(bad_field)?;
+            if let Some(c) = &raw.computer {
+                validate_computer_name(c).map_err(bad_field)?;
+            }
+            Ok(ClientOp::Refresh {
+                topic,
+                computer: raw.computer,
+            })
+        }
+        other => Err(ErrorFrame::new(
+            "unknown_op",
+            format!("unknown op {other:?}: expected subscribe, unsubscribe or refresh"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> &'static str {
+        decode_op(text).unwrap_err().code
+    }
+
+    #[test]
+    fn decodes_ops() {
+        assert_eq!(
+            decode_op(r#"{"op":"subscribe","topic":"sessions"}"#).unwrap(),
+            ClientOp::Subscribe {
+                topic: Topic::Sessions,
+                filter: ComputerFilter::All,
+                since: None
+            }
+        );
+        let op = decode_op(
+            r#"{"op":"subscribe","topic":"preparation","computers":["x"],"since":{"epoch":"e","seq":4}}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            op,
+            ClientOp::Subscribe {
+                since: Some(Since { seq: 4, .. }),
+                ..
+            }
+        ));
+        assert_eq!(
+            decode_op(r#"{"op":"refresh"}"#).unwrap(),
+            ClientOp::Refresh {
+                topic: None,
+                computer: None
+            }
+        );
+    }
+
+    #[test]
+    fn refuses_bad_frames_with_codes() {
+        assert_eq!(code("{"), "bad_json");
+        assert_eq!(code("[1]"), "bad_frame");
+        assert_eq!(code(r#"{"topic":"sessions"}"#), "bad_frame");
+        assert_eq!(code(r#"{"op":"dance"}"#), "unknown_op");
+        assert_eq!(code(r#"{"op":"subscribe","topic":"weather"}"#), "bad_field");
+        assert_eq!(code(r#"{"op":"subscribe","topic":1}"#), "bad_field");
+        assert_eq!(
+            code(r#"{"op":"subscribe","topic":"sessions","computers":["a b"]}"#),
+            "bad_field"
+        );
+        assert_eq!(
+            code(r#"{"op":"subscribe","topic":"sessions","since":{"seq":-1,"epoch":"e"}}"#),
+            "bad_field"
+        );
+        assert_eq!(code(r#"{"op":"unsubscribe"}"#), "bad_field");
+    }
+}
