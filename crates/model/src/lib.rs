@@ -12,8 +12,10 @@ pub mod event;
 pub mod metrics;
 pub mod requests;
 pub mod time;
+pub mod transport;
 pub mod types;
 pub mod validate;
+pub mod wire;
 
 pub use clock::{Clock, SystemClock, TokioClock};
 pub use error::Error;
@@ -21,6 +23,9 @@ pub use event::{ComputerFilter, EventName, Topic};
 pub use metrics::Metrics;
 pub use requests::{NewSession, RefreshRequest, SessionPatch};
 pub use time::Timestamp;
+pub use transport::{
+    Link, PeerTransport, StreamBatch, StreamEntry, StreamId, StreamReader, TransportError,
+};
 pub use types::{
     Computer, Interest, Project, ProjectWithTodos, Session, SessionStatus, Todo, TodoStatus,
 };

@@ -1,0 +1,190 @@
+//! The [`PeerTransport`]: what the peer protocol needs from a shared log of
+//! streams (Redis Streams in production, memory in tests). Nothing
+//! Redis-specific leaks through it: ids, append with approximate trimming,
+//! blocking reads of several streams from given ids, and the oldest and
+//! newest id a stream still holds (to detect trimming).
+
+use std::fmt;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The id of a stream entry: milliseconds and a sequence within them.
+/// Ids grow strictly within a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct StreamId {
+    /// Milliseconds part.
+    pub ms: u64,
+    /// Sequence part.
+    pub seq: u64,
+}
+
+impl StreamId {
+    /// The id before every entry: reading after it reads the whole stream.
+    pub const ZERO: StreamId = StreamId { ms: 0, seq: 0 };
+
+    /// An id from its parts.
+    pub const fn new(ms: u64, seq: u64) -> Self {
+        Self { ms, seq }
+    }
+
+    /// Parses `ms-seq` (or a bare `ms`, as Redis allows).
+    pub fn parse(s: &str) -> Option<Self> {
+        let (ms, seq) = match s.split_once('-') {
+            Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+            None => (s.parse().ok()?, 0),
+        };
+        Some(Self { ms, seq })
+    }
+
+    /// The id just before this one (for an inclusive start).
+    pub fn predecessor(self) -> Self {
+        match (self.ms, self.seq) {
+            (0, 0) => self,
+            (ms, 0) => Self {
+                ms: ms - 1,
+                seq: u64::MAX,
+            },
+            (ms, seq) => Self { ms, seq: seq - 1 },
+        }
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.ms, self.seq)
+    }
+}
+
+/// One entry read from a stream: its id and its field/value pairs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEntry {
+    /// The entry's id.
+    pub id: StreamId,
+    /// Its fields in the order they were written.
+    pub fields: Vec<(String, bytes::Bytes)>,
+}
+
+/// The entries one stream returned from a read.
+pub type StreamBatch = (String, Vec<StreamEntry>);
+
+/// The state of the link to the shared log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Link {
+    /// Whether the link is up now.
+    pub connected: bool,
+    /// How many times it has come back after being lost. A change means
+    /// positions must be checked for gaps and the daemon must re-announce.
+    pub reconnects: u64,
+}
+
+/// Why a transport operation failed. All are transient from the protocol's
+/// point of view: it retries with backoff.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TransportError {
+    /// The link is down.
+    #[error("transport disconnected: {reason}")]
+    Disconnected {
+        /// What the transport said.
+        reason: String,
+    },
+    /// The server refused or failed the command.
+    #[error("transport command {command} failed: {reason}")]
+    Command {
+        /// The command, e.g. `XADD`.
+        command: &'static str,
+        /// What the server said.
+        reason: String,
+    },
+    /// A reply the transport could not understand.
+    #[error("unexpected reply to {command}: {reason}")]
+    Protocol {
+        /// The command.
+        command: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// A shared, append-only log of named streams.
+#[async_trait::async_trait]
+pub trait PeerTransport: Send + Sync + 'static {
+    /// Appends an entry to `stream`, trimming it to about `max_len` entries.
+    ///
+    /// # Errors
+    /// [`TransportError`] when the entry could not be appended.
+    async fn append(
+        &self,
+        stream: &str,
+        fields: &[(&str, &[u8])],
+        max_len: usize,
+    ) -> Result<StreamId, TransportError>;
+
+    /// Appends several entries to one stream in one round trip, in order.
+    ///
+    /// # Errors
+    /// [`TransportError`] when the entries could not be appended; some may
+    /// have been.
+    async fn append_batch(
+        &self,
+        stream: &str,
+        entries: &[Vec<(&str, &[u8])>],
+        max_len: usize,
+    ) -> Result<Vec<StreamId>, TransportError> {
+        let mut ids = Vec::with_capacity(entries.len());
+        for e in entries {
+            ids.push(self.append(stream, e, max_len).await?);
+        }
+        Ok(ids)
+    }
+
+    /// The oldest and newest ids `stream` holds; `None` when it is empty or
+    /// does not exist.
+    ///
+    /// # Errors
+    /// [`TransportError`] when the stream could not be inspected.
+    async fn bounds(&self, stream: &str) -> Result<Option<(StreamId, StreamId)>, TransportError>;
+
+    /// A reader with its own connection, for blocking reads.
+    ///
+    /// # Errors
+    /// [`TransportError`] when the connection could not be opened.
+    async fn reader(&self) -> Result<Box<dyn StreamReader>, TransportError>;
+
+    /// The link state, updated on every loss and reconnect.
+    fn link(&self) -> watch::Receiver<Link>;
+}
+
+/// Blocking reads on a dedicated connection.
+#[async_trait::async_trait]
+pub trait StreamReader: Send + 'static {
+    /// Waits up to `block` for entries after the given ids in any of the
+    /// streams and returns at most `count` per stream (nothing on timeout).
+    ///
+    /// # Errors
+    /// [`TransportError`] when the read failed; the caller retries from the
+    /// same ids.
+    async fn read(
+        &mut self,
+        from: &[(String, StreamId)],
+        count: usize,
+        block: Duration,
+    ) -> Result<Vec<StreamBatch>, TransportError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_order_and_print() {
+        let a = StreamId::parse("1700000000000-3").unwrap();
+        assert_eq!(a.to_string(), "1700000000000-3");
+        assert!(StreamId::parse("5").unwrap() < a);
+        assert!(StreamId::parse("x-1").is_none());
+        assert_eq!(
+            StreamId::new(5, 0).predecessor(),
+            StreamId::new(4, u64::MAX)
+        );
+        assert!(StreamId::new(5, 0).predecessor() < StreamId::new(5, 0));
+    }
+}

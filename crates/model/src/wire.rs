@@ -1,0 +1,410 @@
+//! The entries daemons exchange (`PROTOCOL.md` section 5): the envelope
+//! (`v, kind, from, boot, body, sig`), its bodies, optional HMAC-SHA256
+//! signing, and the stream keys. Pure: decoding an entry from outside never
+//! panics and says exactly why it refused.
+
+use crate::{Computer, EventName, Project, Session, Todo, Topic};
+use bytes::Bytes;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// The largest body an entry may carry (1 MiB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Approximate length limits of the streams.
+pub const PRESENCE_MAXLEN: usize = 1000;
+/// See [`PRESENCE_MAXLEN`].
+pub const EVENTS_MAXLEN: usize = 10_000;
+/// See [`PRESENCE_MAXLEN`].
+pub const INBOX_MAXLEN: usize = 1000;
+
+/// The stream keys of one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    ns: String,
+}
+
+impl Keys {
+    /// Keys under namespace `ns`.
+    pub fn new(ns: &str) -> Self {
+        Self { ns: ns.to_owned() }
+    }
+
+    /// `NS:presence`.
+    pub fn presence(&self) -> String {
+        format!("{}:presence", self.ns)
+    }
+
+    /// `NS:events:{C}` (the braces are a Redis Cluster hash tag).
+    pub fn events(&self, computer: &str) -> String {
+        format!("{}:events:{{{computer}}}", self.ns)
+    }
+
+    /// `NS:inbox:{C}`.
+    pub fn inbox(&self, computer: &str) -> String {
+        format!("{}:inbox:{{{computer}}}", self.ns)
+    }
+
+    /// The computer whose `events` or `inbox` stream `key` is.
+    pub fn owner_of<'a>(&self, key: &'a str) -> Option<&'a str> {
+        let rest = key.strip_prefix(self.ns.as_str())?.strip_prefix(':')?;
+        let rest = rest
+            .strip_prefix("events:")
+            .or_else(|| rest.strip_prefix("inbox:"))?;
+        rest.strip_prefix('{')?.strip_suffix('}')
+    }
+}
+
+/// What an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A daemon's periodic announcement.
+    Heartbeat,
+    /// A daemon stopping gracefully.
+    Leave,
+    /// A change to the sender's own data.
+    Event,
+    /// A request to another daemon.
+    Request,
+    /// The reply to a request.
+    Response,
+}
+
+impl Kind {
+    /// The contract's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Heartbeat => "heartbeat",
+            Self::Leave => "leave",
+            Self::Event => "event",
+            Self::Request => "request",
+            Self::Response => "response",
+        }
+    }
+
+    fn parse(s: &[u8]) -> Option<Self> {
+        Some(match s {
+            b"heartbeat" => Self::Heartbeat,
+            b"leave" => Self::Leave,
+            b"event" => Self::Event,
+            b"request" => Self::Request,
+            b"response" => Self::Response,
+            _ => return None,
+        })
+    }
+}
+
+/// Why an entry was refused. `reason()` is the short word logged and counted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// A required field is absent.
+    #[error("missing field {0}")]
+    Missing(&'static str),
+    /// `v` is not `1`.
+    #[error("unsupported version")]
+    Version,
+    /// `kind` is not one of the five.
+    #[error("unknown kind")]
+    Kind,
+    /// A field that must be text is not UTF-8.
+    #[error("field {0} is not UTF-8")]
+    NotUtf8(&'static str),
+    /// The body is over [`MAX_BODY_BYTES`].
+    #[error("body of {0} bytes is over the limit")]
+    TooLarge(usize),
+    /// A secret is set and the entry has no `sig`.
+    #[error("unsigned entry")]
+    Unsigned,
+    /// The signature does not match.
+    #[error("bad signature")]
+    BadSignature,
+    /// The body is not the JSON its kind requires.
+    #[error("bad body: {0}")]
+    Body(String),
+    /// `from` is not the owner of the stream it came on.
+    #[error("from {from:?} does not own stream {stream}")]
+    Forged {
+        /// The claimed sender.
+        from: String,
+        /// The stream.
+        stream: String,
+    },
+}
+
+impl WireError {
+    /// A short fixed word for logs and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Missing(_) => "missing_field",
+            Self::Version => "bad_version",
+            Self::Kind => "unknown_kind",
+            Self::NotUtf8(_) => "not_utf8",
+            Self::TooLarge(_) => "too_large",
+            Self::Unsigned => "unsigned",
+            Self::BadSignature => "bad_signature",
+            Self::Body(_) => "bad_body",
+            Self::Forged { .. } => "forged_from",
+        }
+    }
+}
+
+/// A decoded entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// What it is.
+    pub kind: Kind,
+    /// The sender's computer name.
+    pub from: String,
+    /// The sender's boot id.
+    pub boot: String,
+    /// The JSON body.
+    pub body: Bytes,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn mac(secret: &[u8], kind: &str, from: &str, boot: &str, body: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut m = <HmacSha256 as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    for (i, part) in [
+        b"1" as &[u8],
+        kind.as_bytes(),
+        from.as_bytes(),
+        boot.as_bytes(),
+        body,
+    ]
+    .iter()
+    .enumerate()
+    {
+        if i > 0 {
+            m.update(b"|");
+        }
+        m.update(part);
+    }
+    m
+}
+
+impl Envelope {
+    /// An envelope with a body serialized from `body`.
+    pub fn new<T: Serialize>(kind: Kind, from: &str, boot: &str, body: &T) -> Self {
+        let body = serde_json::to_vec(body).map_or_else(|_| Bytes::from_static(b"{}"), Bytes::from);
+        Self {
+            kind,
+            from: from.to_owned(),
+            boot: boot.to_owned(),
+            body,
+        }
+    }
+
+    /// The entry's fields, signed when a secret is given.
+    pub fn to_fields(&self, secret: Option<&[u8]>) -> Vec<(&'static str, Vec<u8>)> {
+        let mut fields = vec![
+            ("v", b"1".to_vec()),
+            ("kind", self.kind.as_str().as_bytes().to_vec()),
+            ("from", self.from.as_bytes().to_vec()),
+            ("boot", self.boot.as_bytes().to_vec()),
+            ("body", self.body.to_vec()),
+        ];
+        if let Some(secret) = secret {
+            let sig = mac(
+                secret,
+                self.kind.as_str(),
+                &self.from,
+                &self.boot,
+                &self.body,
+            )
+            .finalize()
+            .into_bytes();
+            fields.push(("sig", hex::encode(sig).into_bytes()));
+        }
+        fields
+    }
+
+    /// Decodes and verifies an entry's fields.
+    ///
+    /// # Errors
+    /// A [`WireError`] naming the first problem found.
+    pub fn from_fields(
+        fields: &[(String, Bytes)],
+        secret: Option<&[u8]>,
+    ) -> Result<Self, WireError> {
+        let get = |name: &'static str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v)
+                .ok_or(WireError::Missing(name))
+        };
+        let text = |name: &'static str| -> Result<String, WireError> {
+            String::from_utf8(get(name)?.to_vec()).map_err(|_| WireError::NotUtf8(name))
+        };
+        if get("v")?.as_ref() != b"1" {
+            return Err(WireError::Version);
+        }
+        let kind = Kind::parse(get("kind")?).ok_or(WireError::Kind)?;
+        let from = text("from")?;
+        let boot = text("boot")?;
+        let body = get("body")?.clone();
+        if body.len() > MAX_BODY_BYTES {
+            return Err(WireError::TooLarge(body.len()));
+        }
+        if let Some(secret) = secret {
+            let sig = fields
+                .iter()
+                .find(|(k, _)| k == "sig")
+                .map(|(_, v)| v)
+                .ok_or(WireError::Unsigned)?;
+            let sig = hex::decode(sig).map_err(|_| WireError::BadSignature)?;
+            mac(secret, kind.as_str(), &from, &boot, &body)
+                .verify_slice(&sig)
+                .map_err(|_| WireError::BadSignature)?;
+        }
+        Ok(Self {
+            kind,
+            from,
+            boot,
+            body,
+        })
+    }
+
+    /// Parses the body as `T`.
+    ///
+    /// # Errors
+    /// [`WireError::Body`] when it is not.
+    pub fn parse_body<'a, T: Deserialize<'a>>(&'a self) -> Result<T, WireError> {
+        serde_json::from_slice(&self.body).map_err(|e| WireError::Body(e.to_string()))
+    }
+}
+
+/// The body of a heartbeat: the sender's record and its period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatBody {
+    /// The sender's Computer fields (with `interest`).
+    #[serde(flatten)]
+    pub computer: Computer,
+    /// Its heartbeat period: receivers judge its liveness by it.
+    pub period_ms: u64,
+}
+
+/// The body of an event entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventBody {
+    /// What happened.
+    pub event: EventName,
+    /// The event's data, as WebSocket clients get it.
+    pub data: serde_json::Value,
+    /// The record's revision, where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rev: Option<u64>,
+}
+
+/// The body of a snapshot request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestBody {
+    /// Chosen by the asker; the response carries it back.
+    pub id: String,
+    /// Always `snapshot` in v1.
+    pub op: String,
+    /// The topics wanted.
+    pub topics: Vec<Topic>,
+}
+
+/// The data of a snapshot response.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotData {
+    /// The sender's sessions, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<Vec<Session>>,
+    /// The sender's projects, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projects: Option<Vec<Project>>,
+    /// The sender's todos, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub todos: Option<Vec<Todo>>,
+}
+
+/// The body of a response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseBody {
+    /// The request's id.
+    pub id: String,
+    /// Whether the request was served.
+    pub ok: bool,
+    /// The snapshot.
+    #[serde(default)]
+    pub data: SnapshotData,
+    /// The position of the sender's events stream at the snapshot.
+    #[serde(default)]
+    pub events_id: String,
+    /// Why it was not served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(e: &Envelope, secret: Option<&[u8]>) -> Vec<(String, Bytes)> {
+        e.to_fields(secret)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Bytes::from(v)))
+            .collect()
+    }
+
+    #[test]
+    fn round_trip_signed_and_unsigned() {
+        let e = Envelope::new(Kind::Leave, "a", "b1", &serde_json::json!({}));
+        assert_eq!(Envelope::from_fields(&fields(&e, None), None).unwrap(), e);
+        let signed = fields(&e, Some(b"s3cret"));
+        assert_eq!(Envelope::from_fields(&signed, Some(b"s3cret")).unwrap(), e);
+        assert_eq!(
+            Envelope::from_fields(&signed, Some(b"other")).unwrap_err(),
+            WireError::BadSignature
+        );
+        assert_eq!(
+            Envelope::from_fields(&fields(&e, None), Some(b"s3cret")).unwrap_err(),
+            WireError::Unsigned
+        );
+        let mut tampered = signed.clone();
+        tampered[2].1 = Bytes::from_static(b"mallory");
+        assert_eq!(
+            Envelope::from_fields(&tampered, Some(b"s3cret")).unwrap_err(),
+            WireError::BadSignature
+        );
+    }
+
+    #[test]
+    fn refuses_malformed() {
+        let e = Envelope::new(Kind::Event, "a", "b", &serde_json::json!({}));
+        let mut f = fields(&e, None);
+        f.retain(|(k, _)| k != "from");
+        assert_eq!(
+            Envelope::from_fields(&f, None).unwrap_err(),
+            WireError::Missing("from")
+        );
+        let mut f = fields(&e, None);
+        f[1].1 = Bytes::from_static(b"gossip");
+        assert_eq!(
+            Envelope::from_fields(&f, None).unwrap_err(),
+            WireError::Kind
+        );
+        let mut f = fields(&e, None);
+        f[4].1 = Bytes::from(vec![b' '; MAX_BODY_BYTES + 1]);
+        assert!(matches!(
+            Envelope::from_fields(&f, None),
+            Err(WireError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn keys_are_hash_tagged() {
+        let k = Keys::new("fleet");
+        assert_eq!(k.events("alpha"), "fleet:events:{alpha}");
+        assert_eq!(k.inbox("alpha"), "fleet:inbox:{alpha}");
+        assert_eq!(k.owner_of("fleet:events:{alpha}"), Some("alpha"));
+        assert_eq!(k.owner_of("other:events:{alpha}"), None);
+    }
+}
