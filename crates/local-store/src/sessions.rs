@@ -1,0 +1,395 @@
+//! [`SessionStore`]: this computer's sessions, kept in SQLite.
+//!
+//! Durability: the database runs in WAL mode with `synchronous=NORMAL`.
+//! A committed write survives a crash or `SIGKILL` of the daemon; a power
+//! loss or kernel crash may lose the last few commits (never corrupt the
+//! file). Every write method returns only after its transaction committed.
+//!
+//! Concurrency: one connection behind a mutex; the async methods run their
+//! SQLite work on tokio's blocking pool so they never stall the runtime.
+//! A caller that drops the future does not cancel the write: once started,
+//! it commits.
+
+mod row;
+
+use crate::{Error, schema};
+use model::{Clock, NewSession, Session, SessionPatch, SessionStatus};
+use row::{COLUMNS, load, read_row};
+use rusqlite::{Connection, TransactionBehavior, params};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// The agent of a session created without one.
+pub const DEFAULT_AGENT: &str = "unknown";
+
+/// How long a write waits for another process holding the database lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// This computer's sessions, durable in one SQLite file.
+///
+/// Cheap to clone: clones share the connection. The async methods must be
+/// called from within a tokio runtime.
+#[derive(Clone)]
+pub struct SessionStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    computer: String,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionStore")
+            .field("path", &self.inner.path)
+            .field("computer", &self.inner.computer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionStore {
+    /// Opens the store at `db_path`, creating it (and its parent
+    /// directories, mode 0700; the file itself mode 0600) if needed, and
+    /// migrates it to the current schema. Sessions read from it belong to
+    /// `computer`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a bad computer name, [`Error::Io`] when the
+    /// directory or file cannot be created, [`Error::Sqlite`] when SQLite
+    /// cannot open or set up the file, [`Error::SchemaTooNew`] when a newer
+    /// daemon wrote it.
+    pub fn open(db_path: &Path, computer: &str, clock: Arc<dyn Clock>) -> Result<Self, Error> {
+        model::validate_computer_name(computer)?;
+        if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            create_private_dir(parent)?;
+        }
+        create_private_file(db_path)?;
+        let sqlite = |source| Error::Sqlite {
+            path: db_path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(db_path).map_err(sqlite)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+            .map_err(sqlite)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::warn!(
+                path = %db_path.display(),
+                journal_mode = %mode,
+                reason = "the file system does not support WAL",
+                "session store not in WAL mode"
+            );
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(sqlite)?;
+        schema::migrate(&mut conn, db_path)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                path: db_path.to_path_buf(),
+                computer: computer.to_owned(),
+                clock,
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The computer every stored session belongs to.
+    pub fn computer(&self) -> &str {
+        &self.inner.computer
+    }
+
+    /// Creates a session of this computer: a new UUID, agent `unknown` and
+    /// status `active` unless given, `created_at = last_activity = now`,
+    /// `rev` 1.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a bad request, [`Error::Sqlite`] when the
+    /// write fails (nothing is stored then).
+    pub async fn create(&self, req: NewSession) -> Result<Session, Error> {
+        req.validate()?;
+        self.blocking(move |inner, conn| {
+            let now = inner.clock.now();
+            let session = Session {
+                session_id: uuid::Uuid::new_v4().to_string(),
+                computer: inner.computer.clone(),
+                title: req.title,
+                project_path: req.project_path,
+                agent: req.agent.unwrap_or_else(|| DEFAULT_AGENT.to_owned()),
+                thinking_mode: req.thinking_mode,
+                status: req.status.unwrap_or(SessionStatus::Active),
+                created_at: now,
+                last_activity: now,
+                last_input: None,
+                last_output: None,
+                rev: 1,
+                stale: false,
+            };
+            conn.execute(
+                &format!(
+                    "INSERT INTO sessions ({COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                ),
+                params![
+                    session.session_id,
+                    session.title,
+                    session.project_path,
+                    session.agent,
+                    session.thinking_mode,
+                    session.status.as_str(),
+                    session.created_at.as_millis(),
+                    session.last_activity.as_millis(),
+                    session.last_input,
+                    session.last_output,
+                    rev_to_sql(inner, &session)?,
+                ],
+            )
+            .map_err(|e| inner.sqlite(e))?;
+            Ok(session)
+        })
+        .await
+    }
+
+    /// Applies the fields present in `patch` (`Some(None)` clears a
+    /// nullable field), sets `last_activity` to now and adds 1 to `rev`, in
+    /// one transaction. An empty patch changes nothing and returns the
+    /// session as it is.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a bad patch, [`Error::NotFound`] when no such
+    /// session is stored, [`Error::Sqlite`] when the write fails.
+    pub async fn update(&self, id: &str, patch: SessionPatch) -> Result<Session, Error> {
+        patch.validate()?;
+        let id = id.to_owned();
+        self.blocking(move |inner, conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| inner.sqlite(e))?;
+            let mut s = load(inner, &tx, &id)?.ok_or_else(|| not_found(&id))?;
+            if patch.is_empty() {
+                return Ok(s);
+            }
+            let SessionPatch {
+                title,
+                status,
+                last_input,
+                last_output,
+                agent,
+                thinking_mode,
+            } = patch;
+            if let Some(v) = title {
+                s.title = v;
+            }
+            if let Some(v) = status {
+                s.status = v;
+            }
+            if let Some(v) = last_input {
+                s.last_input = v;
+            }
+            if let Some(v) = last_output {
+                s.last_output = v;
+            }
+            if let Some(v) = agent {
+                s.agent = v;
+            }
+            if let Some(v) = thinking_mode {
+                s.thinking_mode = v;
+            }
+            s.rev += 1;
+            s.last_activity = inner.clock.now();
+            tx.execute(
+                "UPDATE sessions SET title = ?2, project_path = ?3, agent = ?4, \
+                 thinking_mode = ?5, status = ?6, last_activity = ?7, last_input = ?8, \
+                 last_output = ?9, rev = ?10 WHERE session_id = ?1",
+                params![
+                    s.session_id,
+                    s.title,
+                    s.project_path,
+                    s.agent,
+                    s.thinking_mode,
+                    s.status.as_str(),
+                    s.last_activity.as_millis(),
+                    s.last_input,
+                    s.last_output,
+                    rev_to_sql(inner, &s)?,
+                ],
+            )
+            .map_err(|e| inner.sqlite(e))?;
+            tx.commit().map_err(|e| inner.sqlite(e))?;
+            Ok(s)
+        })
+        .await
+    }
+
+    /// Ends a session: returns it as closed (`rev` + 1, `last_activity`
+    /// now) and removes it from the store.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no such session is stored,
+    /// [`Error::Sqlite`] when the write fails (the session stays then).
+    pub async fn end(&self, id: &str) -> Result<Session, Error> {
+        let id = id.to_owned();
+        self.blocking(move |inner, conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| inner.sqlite(e))?;
+            let mut s = load(inner, &tx, &id)?.ok_or_else(|| not_found(&id))?;
+            s.status = SessionStatus::Closed;
+            s.rev += 1;
+            s.last_activity = inner.clock.now();
+            tx.execute("DELETE FROM sessions WHERE session_id = ?1", [&id])
+                .map_err(|e| inner.sqlite(e))?;
+            tx.commit().map_err(|e| inner.sqlite(e))?;
+            Ok(s)
+        })
+        .await
+    }
+
+    /// The stored session with this id, if any.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`] when the read fails, [`Error::Corrupt`] when the
+    /// row holds an impossible value.
+    pub async fn get(&self, id: &str) -> Result<Option<Session>, Error> {
+        let id = id.to_owned();
+        self.blocking(move |inner, conn| load(inner, conn, &id))
+            .await
+    }
+
+    /// Every stored session, newest `last_activity` first. Blocking: meant
+    /// for loading the state at startup. A row holding an impossible value
+    /// is skipped with a warning rather than failing the whole load.
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`] when the read fails.
+    pub fn list(&self) -> Result<Vec<Session>, Error> {
+        let inner = &*self.inner;
+        let conn = inner.lock();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM sessions ORDER BY last_activity DESC, session_id"
+            ))
+            .map_err(|e| inner.sqlite(e))?;
+        let rows = stmt.query_map([], read_row).map_err(|e| inner.sqlite(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let row = row.map_err(|e| inner.sqlite(e))?;
+            match row.into_session(inner) {
+                Ok(s) => out.push(s),
+                Err(e) => tracing::warn!(
+                    path = %inner.path.display(),
+                    error = %e,
+                    reason = "impossible value in row",
+                    "skipped stored session"
+                ),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Copies the write-ahead log into the main database file, so the file
+    /// alone holds everything. Called at graceful shutdown; not needed for
+    /// durability (committed writes are already safe in the log).
+    ///
+    /// # Errors
+    /// [`Error::Sqlite`] when the checkpoint fails.
+    pub async fn flush(&self) -> Result<(), Error> {
+        self.blocking(|inner, conn| {
+            conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .map_err(|e| inner.sqlite(e))
+        })
+        .await
+    }
+
+    /// Runs `f` with the connection on tokio's blocking pool.
+    async fn blocking<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner, &mut Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.lock();
+            f(&inner, &mut conn)
+        })
+        .await
+        .map_err(|e| Error::Task {
+            task: "session store worker",
+            reason: e.to_string(),
+        })?
+    }
+}
+
+impl Inner {
+    /// The connection. A panic while it was held leaves it usable (an open
+    /// transaction rolls back when dropped), so poisoning is ignored.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn sqlite(&self, source: rusqlite::Error) -> Error {
+        Error::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn corrupt(&self, session_id: &str, reason: String) -> Error {
+        Error::Corrupt {
+            path: self.path.clone(),
+            session_id: session_id.to_owned(),
+            reason,
+        }
+    }
+}
+
+fn not_found(id: &str) -> Error {
+    Error::NotFound {
+        session_id: id.to_owned(),
+    }
+}
+
+/// SQLite integers are signed; a rev past `i64::MAX` would take longer than
+/// the age of the universe to reach, but is refused rather than wrapped.
+fn rev_to_sql(inner: &Inner, s: &Session) -> Result<i64, Error> {
+    i64::try_from(s.rev)
+        .map_err(|_| inner.corrupt(&s.session_id, format!("rev {} overflows", s.rev)))
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), Error> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+/// Creates the database file readable by its owner only, so that SQLite
+/// (which gives its `-wal` and `-shm` files the same mode) never exposes
+/// session contents to other users. An existing file is left as it is.
+fn create_private_file(path: &Path) -> Result<(), Error> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path).map(drop).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,291 @@
+//! Tests of [`SessionStore`] against real SQLite files in a temp dir.
+
+use super::*;
+use model::Timestamp;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// A wall clock the test moves by hand.
+struct FakeClock(AtomicI64);
+
+impl FakeClock {
+    fn set(&self, ms: i64) {
+        self.0.store(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for FakeClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(Ordering::SeqCst))
+    }
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    clock: Arc<FakeClock>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            clock: Arc::new(FakeClock(AtomicI64::new(1_000))),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("nested/dirs/sessions.db")
+    }
+
+    fn open(&self) -> SessionStore {
+        SessionStore::open(&self.db(), "alpha", self.clock.clone()).unwrap()
+    }
+}
+
+fn new_session(title: &str) -> NewSession {
+    NewSession {
+        title: title.into(),
+        project_path: None,
+        agent: None,
+        thinking_mode: None,
+        status: None,
+    }
+}
+
+#[tokio::test]
+async fn create_fills_defaults() {
+    let f = Fixture::new();
+    let store = f.open();
+    let s = store.create(new_session("fix bug")).await.unwrap();
+    assert_eq!(s.computer, "alpha");
+    assert_eq!(s.title, "fix bug");
+    assert_eq!(s.agent, "unknown");
+    assert_eq!(s.status, SessionStatus::Active);
+    assert_eq!(s.rev, 1);
+    assert!(!s.stale);
+    assert_eq!(s.created_at, Timestamp::from_millis(1_000));
+    assert_eq!(s.last_activity, s.created_at);
+    assert!(uuid::Uuid::parse_str(&s.session_id).is_ok());
+    assert_eq!(store.get(&s.session_id).await.unwrap(), Some(s));
+}
+
+#[tokio::test]
+async fn create_keeps_given_fields_and_refuses_bad_ones() {
+    let f = Fixture::new();
+    let store = f.open();
+    let s = store
+        .create(NewSession {
+            title: "t".into(),
+            project_path: Some("/p".into()),
+            agent: Some("claude".into()),
+            thinking_mode: Some("deep".into()),
+            status: Some(SessionStatus::Waiting),
+        })
+        .await
+        .unwrap();
+    assert_eq!(s.project_path.as_deref(), Some("/p"));
+    assert_eq!(s.agent, "claude");
+    assert_eq!(s.thinking_mode.as_deref(), Some("deep"));
+    assert_eq!(s.status, SessionStatus::Waiting);
+
+    for bad in [
+        new_session("  "),
+        NewSession {
+            status: Some(SessionStatus::Closed),
+            ..new_session("t")
+        },
+    ] {
+        let err = store.create(bad).await.unwrap_err();
+        assert!(matches!(err, Error::Invalid(_)), "{err}");
+    }
+    assert_eq!(store.list().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn update_applies_fields_and_bumps_rev() {
+    let f = Fixture::new();
+    let store = f.open();
+    let s = store.create(new_session("t")).await.unwrap();
+    f.clock.set(2_000);
+    let patch = SessionPatch {
+        title: Some("renamed".into()),
+        status: Some(SessionStatus::Idle),
+        last_input: Some(Some("hello".into())),
+        last_output: Some(Some("hi".into())),
+        agent: Some("codex".into()),
+        thinking_mode: Some(Some("fast".into())),
+    };
+    let u = store.update(&s.session_id, patch).await.unwrap();
+    assert_eq!(u.rev, 2);
+    assert_eq!(u.title, "renamed");
+    assert_eq!(u.status, SessionStatus::Idle);
+    assert_eq!(u.last_input.as_deref(), Some("hello"));
+    assert_eq!(u.last_output.as_deref(), Some("hi"));
+    assert_eq!(u.agent, "codex");
+    assert_eq!(u.thinking_mode.as_deref(), Some("fast"));
+    assert_eq!(u.created_at, Timestamp::from_millis(1_000));
+    assert_eq!(u.last_activity, Timestamp::from_millis(2_000));
+
+    // Some(None) clears; absent keeps.
+    f.clock.set(3_000);
+    let cleared = SessionPatch {
+        last_input: Some(None),
+        thinking_mode: Some(None),
+        ..SessionPatch::default()
+    };
+    let c = store.update(&s.session_id, cleared).await.unwrap();
+    assert_eq!(c.rev, 3);
+    assert_eq!(c.last_input, None);
+    assert_eq!(c.thinking_mode, None);
+    assert_eq!(c.last_output.as_deref(), Some("hi"));
+    assert_eq!(c.title, "renamed");
+    assert_eq!(store.get(&s.session_id).await.unwrap(), Some(c));
+}
+
+#[tokio::test]
+async fn empty_patch_changes_nothing() {
+    let f = Fixture::new();
+    let store = f.open();
+    let s = store.create(new_session("t")).await.unwrap();
+    f.clock.set(5_000);
+    let same = store
+        .update(&s.session_id, SessionPatch::default())
+        .await
+        .unwrap();
+    assert_eq!(same, s);
+}
+
+#[tokio::test]
+async fn update_refuses_bad_patch_and_unknown_id() {
+    let f = Fixture::new();
+    let store = f.open();
+    let s = store.create(new_session("t")).await.unwrap();
+    let bad = SessionPatch {
+        title: Some(String::new()),
+        ..SessionPatch::default()
+    };
+    let err = store.update(&s.session_id, bad).await.unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err}");
+    let err = store
+        .update("nope", SessionPatch::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { ref session_id } if session_id == "nope"));
+    assert_eq!(store.get(&s.session_id).await.unwrap(), Some(s));
+}
+
+#[tokio::test]
+async fn end_returns_closed_and_removes() {
+    let f = Fixture::new();
+    let store = f.open();
+    let s = store.create(new_session("t")).await.unwrap();
+    let keep = store.create(new_session("other")).await.unwrap();
+    f.clock.set(9_000);
+    let closed = store.end(&s.session_id).await.unwrap();
+    assert_eq!(closed.status, SessionStatus::Closed);
+    assert_eq!(closed.rev, 2);
+    assert_eq!(closed.last_activity, Timestamp::from_millis(9_000));
+    assert_eq!(store.get(&s.session_id).await.unwrap(), None);
+    let err = store.end(&s.session_id).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+    assert_eq!(store.list().unwrap(), vec![keep]);
+}
+
+#[tokio::test]
+async fn survives_reopen_with_same_rev() {
+    let f = Fixture::new();
+    let (a, b) = {
+        let store = f.open();
+        let a = store.create(new_session("a")).await.unwrap();
+        f.clock.set(2_000);
+        let b = store.create(new_session("b")).await.unwrap();
+        f.clock.set(3_000);
+        let a = store
+            .update(
+                &a.session_id,
+                SessionPatch {
+                    last_output: Some(Some("done".into())),
+                    ..SessionPatch::default()
+                },
+            )
+            .await
+            .unwrap();
+        store.flush().await.unwrap();
+        (a, b)
+    };
+    let store = f.open();
+    // Newest last_activity first.
+    assert_eq!(store.list().unwrap(), vec![a.clone(), b]);
+    assert_eq!(store.get(&a.session_id).await.unwrap().unwrap().rev, 2);
+    let again = store
+        .update(
+            &a.session_id,
+            SessionPatch {
+                title: Some("x".into()),
+                ..SessionPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.rev, 3);
+}
+
+#[tokio::test]
+async fn writes_are_durable_without_flush() {
+    let f = Fixture::new();
+    let store = f.open();
+    let s = store.create(new_session("a")).await.unwrap();
+    // A second connection (as after a crash and restart) sees the commit
+    // while the first is still open.
+    let other = f.open();
+    assert_eq!(other.get(&s.session_id).await.unwrap(), Some(s));
+}
+
+#[test]
+fn reopening_is_idempotent_and_sets_up_the_file() {
+    let f = Fixture::new();
+    drop(f.open());
+    drop(f.open());
+    let conn = Connection::open(f.db()).unwrap();
+    assert_eq!(schema::version(&conn), schema::MIGRATIONS.len() as i64);
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let perm = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(perm(f.db().parent().unwrap()), 0o700);
+        assert_eq!(perm(&f.dir.path().join("nested")), 0o700);
+        assert_eq!(perm(&f.db()), 0o600);
+    }
+}
+
+#[test]
+fn refuses_bad_computer_name_and_unusable_path() {
+    let f = Fixture::new();
+    let err = SessionStore::open(&f.db(), "bad name", f.clock.clone()).unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err}");
+    // A directory where the file should be.
+    std::fs::create_dir_all(f.dir.path().join("isdir")).unwrap();
+    let err =
+        SessionStore::open(&f.dir.path().join("isdir"), "alpha", f.clock.clone()).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn list_skips_impossible_rows() {
+    let f = Fixture::new();
+    let store = f.open();
+    let good = store.create(new_session("good")).await.unwrap();
+    let conn = Connection::open(f.db()).unwrap();
+    conn.execute_batch(
+        "PRAGMA ignore_check_constraints = ON;
+         INSERT INTO sessions (session_id, title, agent, status, created_at, last_activity, rev)
+         VALUES ('bad', 't', 'a', 'sleeping', 0, 0, 1);",
+    )
+    .unwrap();
+    assert_eq!(store.list().unwrap(), vec![good]);
+    let err = store.get("bad").await.unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+}
