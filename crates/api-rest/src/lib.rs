@@ -1,1 +1,60 @@
-//! stub
+//! `api-rest`: the local API of `PROTOCOL.md` section 3 (`/v1` REST and
+//! `/metrics`) on hyper 1, served over the daemon's Unix socket and its
+//! optional TCP listener.
+//!
+//! Read [`Api`] first (`api.rs`): it holds what the handlers need and
+//! answers one request with [`Api::handle`], without any socket, so tests
+//! call it directly. Then:
+//!
+//! - `ports.rs`: the traits the daemon plugs in ([`LocalSessions`] for
+//!   session writes, [`Refresher`], [`Upgrader`] for `GET /v1/ws`,
+//!   [`HealthSource`]) and their errors.
+//! - `router.rs`: path to route, allowed methods,
+//!   dispatch to `handlers/` (one file per resource, each the same shape:
+//!   parse the query and body, act, answer).
+//! - `query.rs`, `body.rs`: decoding of what clients send (query strings,
+//!   JSON bodies with the 1 MiB limit and content-type check).
+//! - `error.rs`: the one place errors become HTTP statuses and the
+//!   `{"error":{"code","message"}}` body.
+//! - `server.rs`: the accept loops ([`serve_unix`], [`serve_tcp`]), bearer
+//!   authentication on TCP (`auth.rs`), and the bounded graceful drain.
+//!
+//! Reads never wait for the network and never serialize: they answer the
+//! cache's pre-serialized bytes as they are. This crate never names Redis,
+//! SQLite or WebSocket framing: writes go through [`LocalSessions`], the
+//! WebSocket through [`Upgrader`].
+//!
+//! Decisions where `PROTOCOL.md` is silent:
+//! - Query strings are form-url-decoded (`+` is a space, `%2B` a plus); an
+//!   unknown, repeated or undecodable parameter is 400 `bad_field`, as is
+//!   an empty `project`.
+//! - Malformed requests that are neither bad JSON nor a bad field (bad
+//!   `Content-Length`, an unreadable body, `GET /v1/ws` reaching
+//!   [`Api::handle`] without an upgrade) are 400 `bad_request`.
+//! - On TCP the token is checked before routing: an unknown path without
+//!   a token is 401, not 404. An empty configured token refuses all.
+//! - `POST /v1/sessions` answers 201 with a `Location` header; an empty
+//!   `PATCH` (`{}`) of a local session writes nothing and answers its
+//!   current state; `GET /v1/ws` with no upgrader configured is 404.
+//! - A body over 1 MiB is refused from its `Content-Length` before it is
+//!   read, and a non-JSON body before it is read when its length is
+//!   announced.
+
+mod api;
+mod auth;
+mod body;
+mod error;
+mod handlers;
+mod ports;
+mod query;
+mod response;
+mod router;
+mod server;
+
+#[cfg(test)]
+mod tests;
+
+pub use api::{Api, ApiParts};
+pub use body::MAX_BODY_BYTES;
+pub use ports::{HealthSource, LocalSessions, RefreshError, Refresher, Upgrader, WriteError};
+pub use server::{DRAIN_DEADLINE, serve_tcp, serve_unix};

@@ -1,0 +1,213 @@
+//! The one place an error becomes an HTTP answer: status, `code`, headers
+//! and the `{"error":{"code":"...","message":"..."}}` body. Client mistakes
+//! are 4xx, never 5xx; 500 is only for our own failures.
+
+use crate::ports::{RefreshError, WriteError};
+use crate::response;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{ALLOW, HeaderValue, WWW_AUTHENTICATE};
+use hyper::{Response, StatusCode};
+use serde::Serialize;
+
+/// Why a request is refused or failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ApiError {
+    /// The body is not JSON at all (400 `bad_json`).
+    #[error("{0}")]
+    BadJson(String),
+    /// A field, query parameter or value breaks the contract (400
+    /// `bad_field`).
+    #[error("{0}")]
+    BadField(String),
+    /// The request itself is malformed (400 `bad_request`).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Missing or wrong bearer token (401 `unauthorized`).
+    #[error("missing or wrong bearer token")]
+    Unauthorized,
+    /// Unknown path or id (404 `not_found`).
+    #[error("{0}")]
+    NotFound(String),
+    /// A known path with a method it does not take (405).
+    #[error("method {method} is not allowed here; allowed: {allow}")]
+    MethodNotAllowed {
+        /// The method used.
+        method: String,
+        /// The `Allow` header value.
+        allow: &'static str,
+    },
+    /// A write to another computer's data (409 `conflict`).
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is over [`crate::MAX_BODY_BYTES`] (413).
+    #[error("request body is over the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// A body that is not `application/json` (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A needed peer or service is unreachable (503 `unavailable`).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Our own failure (500 `internal`).
+    #[error("{0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Self::BadJson(_) | Self::BadField(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `code` of the error body; also the reason label of the
+    /// `dropped_inputs` metric.
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            Self::BadJson(_) => "bad_json",
+            Self::BadField(_) => "bad_field",
+            Self::BadRequest(_) => "bad_request",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound(_) => "not_found",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Conflict(_) => "conflict",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// Whether the client is at fault (a refused input), as opposed to a
+    /// failure on our side or of a peer.
+    pub(crate) fn is_client_error(&self) -> bool {
+        self.status().is_client_error()
+    }
+
+    /// The full answer: status, JSON body and any header the status needs.
+    pub(crate) fn into_response(self) -> Response<Full<Bytes>> {
+        let message = self.to_string();
+        let body = serde_json::to_vec(&Envelope {
+            error: Detail {
+                code: self.code(),
+                message: &message,
+            },
+        })
+        // Serializing two strings into JSON cannot fail; keep a valid body
+        // anyway rather than panic.
+        .unwrap_or_else(|_| br#"{"error":{"code":"internal","message":""}}"#.to_vec());
+        let mut resp = response::json(self.status(), Bytes::from(body));
+        match self {
+            Self::Unauthorized => {
+                resp.headers_mut()
+                    .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::MethodNotAllowed { allow, .. } => {
+                resp.headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static(allow));
+            }
+            _ => {}
+        }
+        resp
+    }
+}
+
+impl From<model::Error> for ApiError {
+    fn from(e: model::Error) -> Self {
+        Self::BadField(e.to_string())
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::NotFound { .. } => Self::NotFound(e.to_string()),
+            WriteError::NotOwned { .. } => Self::Conflict(e.to_string()),
+            WriteError::Invalid(inner) => inner.into(),
+            WriteError::Unavailable { .. } => Self::Unavailable(e.to_string()),
+            WriteError::Internal { .. } => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(e: RefreshError) -> Self {
+        match e {
+            RefreshError::Invalid(inner) => inner.into(),
+            RefreshError::Unavailable { .. } => Self::Unavailable(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_its_status_and_code() {
+        let cases = [
+            (ApiError::BadJson("x".into()), 400, "bad_json"),
+            (ApiError::BadField("x".into()), 400, "bad_field"),
+            (ApiError::Unauthorized, 401, "unauthorized"),
+            (ApiError::NotFound("x".into()), 404, "not_found"),
+            (ApiError::Conflict("x".into()), 409, "conflict"),
+            (ApiError::BodyTooLarge { limit: 1 }, 413, "body_too_large"),
+            (
+                ApiError::UnsupportedMediaType("x".into()),
+                415,
+                "unsupported_media_type",
+            ),
+            (ApiError::Unavailable("x".into()), 503, "unavailable"),
+            (ApiError::Internal("x".into()), 500, "internal"),
+        ];
+        for (e, status, code) in cases {
+            assert_eq!(e.status().as_u16(), status);
+            assert_eq!(e.code(), code);
+        }
+    }
+
+    #[test]
+    fn write_errors_map_to_statuses() {
+        let nf: ApiError = WriteError::NotFound {
+            session_id: "s".into(),
+        }
+        .into();
+        assert_eq!(nf.status(), StatusCode::NOT_FOUND);
+        let no: ApiError = WriteError::NotOwned {
+            session_id: "s".into(),
+            owner: "beta".into(),
+        }
+        .into();
+        assert_eq!(no.status(), StatusCode::CONFLICT);
+        assert!(no.to_string().contains("beta"));
+        let un: ApiError = RefreshError::Unavailable {
+            reason: "down".into(),
+        }
+        .into();
+        assert_eq!(un.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+}

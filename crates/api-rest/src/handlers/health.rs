@@ -1,0 +1,33 @@
+//! `GET /v1/health`: who answers, and the state of its fleet link.
+
+use super::{Answer, serialized};
+use crate::api::ApiParts;
+use crate::query::Query;
+use hyper::StatusCode;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Health<'a> {
+    status: &'static str,
+    computer: &'a str,
+    version: &'a str,
+    boot_id: &'a str,
+    redis: &'static str,
+    peers: usize,
+}
+
+/// Answers the health document.
+pub(crate) fn get(api: &ApiParts, query: Option<&str>) -> Answer {
+    Query::parse(query, &[])?;
+    serialized(
+        StatusCode::OK,
+        &Health {
+            status: "ok",
+            computer: api.cache.local_name(),
+            version: &api.version,
+            boot_id: api.cache.epoch(),
+            redis: api.health.redis_state(),
+            peers: api.cache.online_peers(),
+        },
+    )
+}

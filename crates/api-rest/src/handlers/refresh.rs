@@ -1,0 +1,40 @@
+//! `POST /v1/refresh`: drop cached data and pull it again in the
+//! background; answered 202 at once.
+
+use super::{Answer, serialized};
+use crate::api::ApiParts;
+use crate::body;
+use crate::query::Query;
+use hyper::body::Body;
+use hyper::{HeaderMap, StatusCode};
+use model::{RefreshRequest, Topic};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Accepted {
+    status: &'static str,
+}
+
+/// Validates the optional body and starts the refresh.
+pub(crate) async fn post<B>(
+    api: &ApiParts,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: B,
+) -> Answer
+where
+    B: Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Query::parse(query, &[])?;
+    let bytes = body::read(headers, body).await?;
+    let req: RefreshRequest = body::decode_optional(&bytes)?;
+    if let Some(c) = &req.computer {
+        model::validate_computer_name(c)?;
+    }
+    for topic in req.topics.iter().flatten() {
+        Topic::parse(topic)?;
+    }
+    api.refresher.refresh(req)?;
+    serialized(StatusCode::ACCEPTED, &Accepted { status: "accepted" })
+}

@@ -1,0 +1,121 @@
+//! What the daemon plugs into the API: session writes, refreshes, the
+//! WebSocket upgrade and the Redis link's state. Each is a trait so that
+//! this crate knows neither SQLite, Redis nor WebSocket framing.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+
+/// Writes to this computer's own sessions (`POST`, `PATCH`, `DELETE` on
+/// `/v1/sessions`).
+///
+/// The daemon implements it with the local store and writes through to
+/// the cache; a write is durable before it returns (`PROTOCOL.md` section
+/// 3). The API has already validated the request and checked, in the
+/// cache, that the session belongs to this computer.
+#[async_trait::async_trait]
+pub trait LocalSessions: Send + Sync + 'static {
+    /// Creates a session on this computer.
+    ///
+    /// # Errors
+    /// [`WriteError::Invalid`] for a request the store refuses,
+    /// [`WriteError::Unavailable`] or [`WriteError::Internal`] when it
+    /// cannot commit.
+    async fn create(&self, req: model::NewSession) -> Result<model::Session, WriteError>;
+
+    /// Applies `patch` to the local session `id`, returning its new state.
+    ///
+    /// # Errors
+    /// [`WriteError::NotFound`] when there is no such session,
+    /// [`WriteError::NotOwned`] when another computer owns it, and the
+    /// errors of [`LocalSessions::create`].
+    async fn update(
+        &self,
+        id: &str,
+        patch: model::SessionPatch,
+    ) -> Result<model::Session, WriteError>;
+
+    /// Ends the local session `id` (status `closed`, then removed).
+    ///
+    /// # Errors
+    /// As [`LocalSessions::update`].
+    async fn end(&self, id: &str) -> Result<(), WriteError>;
+}
+
+/// Why a session write failed; `error.rs` maps each to a status.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// No session with this id (404).
+    #[error("no session {session_id:?}")]
+    NotFound {
+        /// The id asked for.
+        session_id: String,
+    },
+    /// The session belongs to another computer; only its owner changes it
+    /// (409).
+    #[error("session {session_id:?} belongs to computer {owner:?}; only its owner changes it")]
+    NotOwned {
+        /// The id asked for.
+        session_id: String,
+        /// The computer that owns it.
+        owner: String,
+    },
+    /// The request breaks the contract (400).
+    #[error(transparent)]
+    Invalid(#[from] model::Error),
+    /// The store cannot take writes now (503).
+    #[error("session store unavailable: {reason}")]
+    Unavailable {
+        /// Why, for the client and the log.
+        reason: String,
+    },
+    /// Our own failure (500): never used for bad input.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What went wrong, for the log.
+        reason: String,
+    },
+}
+
+/// Starts a background re-pull of cached data (`POST /v1/refresh` and the
+/// WebSocket `refresh` op).
+pub trait Refresher: Send + Sync + 'static {
+    /// Drops the cached data `req` names and pulls it again in the
+    /// background; returns at once (the API answers 202).
+    ///
+    /// # Errors
+    /// [`RefreshError::Invalid`] for a request it refuses,
+    /// [`RefreshError::Unavailable`] when no refresh can start now (for
+    /// example the fleet link is down).
+    fn refresh(&self, req: model::RefreshRequest) -> Result<(), RefreshError>;
+}
+
+/// Why a refresh could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    /// The request breaks the contract (400).
+    #[error(transparent)]
+    Invalid(#[from] model::Error),
+    /// A needed peer or the fleet link is unreachable (503).
+    #[error("refresh unavailable: {reason}")]
+    Unavailable {
+        /// Why, for the client and the log.
+        reason: String,
+    },
+}
+
+/// The WebSocket endpoint: `GET /v1/ws` is handed to it, after
+/// authentication, with the request's live body so that it can take over
+/// the connection (hyper's upgrade).
+pub trait Upgrader: Send + Sync + 'static {
+    /// Answers the upgrade request (101 on success) and takes over the
+    /// connection in a task it owns.
+    fn upgrade(&self, req: Request<Incoming>) -> Response<Full<Bytes>>;
+}
+
+/// The state of the fleet link, for `GET /v1/health`.
+pub trait HealthSource: Send + Sync + 'static {
+    /// `"disabled"` (standalone), `"connected"` or `"reconnecting"`.
+    fn redis_state(&self) -> &'static str;
+}
