@@ -1,1 +1,47 @@
-fn main() {}
+//! `fleetd`, the fleetcache daemon: one per computer, keeping a local cache
+//! of the whole fleet and serving it over a Unix socket (and optionally TCP).
+//!
+//! This binary only composes: `config.rs` reads flags, environment and file
+//! (exit 2 on any bad setting), `app.rs` builds the crates and runs until a
+//! signal, `listeners.rs` opens the sockets, `writes.rs` and `refresh.rs`
+//! adapt the local store and the peer protocol to the APIs.
+
+mod app;
+mod config;
+mod identity;
+mod listeners;
+mod logging;
+mod refresh;
+mod writes;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let config = match config::Config::load() {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("fleetd: bad configuration:\n{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("fleetd")
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("fleetd: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(app::run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "fleetd stopped with an error");
+            eprintln!("fleetd: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -144,6 +144,18 @@ pub trait PeerTransport: Send + Sync + 'static {
     /// [`TransportError`] when the stream could not be inspected.
     async fn bounds(&self, stream: &str) -> Result<Option<(StreamId, StreamId)>, TransportError>;
 
+    /// The highest id ever removed from `stream` by trimming or deletion
+    /// (Redis 7's `max-deleted-entry-id`), or `None` when the stream does
+    /// not exist or the log cannot tell. A value at or past a reader's
+    /// position means entries it never read are gone.
+    ///
+    /// # Errors
+    /// [`TransportError`] when the stream could not be inspected.
+    async fn max_deleted(&self, stream: &str) -> Result<Option<StreamId>, TransportError> {
+        let _ = stream;
+        Ok(None)
+    }
+
     /// A reader with its own connection, for blocking reads.
     ///
     /// # Errors

@@ -1,0 +1,229 @@
+//! Composition: builds every part from the configuration, runs until a
+//! signal, then stops in order (stop accepting, close WebSocket clients,
+//! drain requests, flush the store, remove the socket), bounded in time.
+
+use crate::config::Config;
+use crate::identity;
+use crate::listeners;
+use crate::refresh::Refresh;
+use crate::writes::LocalWrites;
+use anyhow::Context;
+use api_rest::{Api, ApiParts, HealthSource, Upgrader};
+use api_ws::{WsConfig, WsService};
+use cache_core::{CacheConfig, DaemonCache};
+use local_store::{PreparationUpdate, PreparationWatcher, ProjectsConfig, SessionStore};
+use model::{Clock, Metrics, SystemClock};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long an ordered shutdown may take before the daemon gives up.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// How often freshness rules are applied.
+const SWEEP_PERIOD: Duration = Duration::from_millis(500);
+
+struct StandaloneHealth;
+
+impl HealthSource for StandaloneHealth {
+    fn redis_state(&self) -> &'static str {
+        "disabled"
+    }
+}
+
+struct WsUpgrader(WsService);
+
+impl Upgrader for WsUpgrader {
+    fn upgrade(
+        &self,
+        req: hyper::Request<hyper::body::Incoming>,
+    ) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
+        self.0.upgrade(req)
+    }
+}
+
+/// Runs the daemon until SIGINT or SIGTERM.
+///
+/// # Errors
+/// A start-up failure (store, listeners) or a shutdown past its deadline.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let me = identity::local_computer(&config.computer, clock.as_ref());
+    let boot_id = me.boot_id.clone();
+    let cache =
+        DaemonCache::with_metrics(me, CacheConfig::default(), clock.clone(), metrics.clone());
+
+    let db_path = config.data_dir.join("sessions.db");
+    let store =
+        SessionStore::open(&db_path, &config.computer, clock.clone()).with_context(|| {
+            format!(
+                "--data-dir {}: opening the session store",
+                config.data_dir.display()
+            )
+        })?;
+    let loaded = store.list().context("reading the session store")?;
+    let session_count = loaded.len();
+    for s in loaded {
+        cache.put_session(s);
+    }
+
+    let projects = Arc::new(ProjectsConfig {
+        projects: config.projects.clone(),
+        roots: config.projects_roots.clone(),
+    });
+    load_preparation(&cache, &projects).await;
+
+    let tasks = TaskTracker::new();
+    let cancel = CancellationToken::new();
+
+    let (prep_tx, prep_rx) = mpsc::channel(64);
+    let watcher = PreparationWatcher::start(
+        config.computer.clone(),
+        (*projects).clone(),
+        prep_tx,
+        cancel.child_token(),
+    )
+    .context("watching project directories")?;
+    tasks.spawn(apply_preparation(cache.clone(), prep_rx));
+    tasks.spawn(
+        cache
+            .clone()
+            .run_sweeper(SWEEP_PERIOD, cancel.child_token()),
+    );
+
+    let refresher = Arc::new(Refresh::new(cache.clone(), projects.clone(), tasks.clone()));
+    let ws_cancel = CancellationToken::new();
+    let ws = WsService::new(
+        cache.clone(),
+        WsConfig::default(),
+        refresher.clone(),
+        metrics.clone(),
+        ws_cancel.clone(),
+    );
+    let writes = Arc::new(LocalWrites::new(store, cache.clone()));
+    let api = Api::new(ApiParts {
+        cache: cache.clone(),
+        sessions: writes.clone(),
+        refresher,
+        upgrader: Some(Arc::new(WsUpgrader(ws.clone()))),
+        health: Arc::new(StandaloneHealth),
+        metrics: metrics.clone(),
+        version: model::VERSION.to_owned(),
+    });
+
+    let accept_cancel = CancellationToken::new();
+    let servers = TaskTracker::new();
+    let unix = listeners::bind_unix(&config.socket).await?;
+    servers.spawn(api_rest::serve_unix(
+        api.clone(),
+        unix,
+        accept_cancel.clone(),
+    ));
+    if let Some(addr) = config.http {
+        let tcp = listeners::bind_tcp(addr).await?;
+        let bound = tcp.local_addr().ok();
+        servers.spawn(api_rest::serve_tcp(
+            api,
+            tcp,
+            config.token.clone(),
+            accept_cancel.clone(),
+        ));
+        tracing::info!(addr = ?bound, token = config.token.is_some(), "TCP listener open");
+    }
+    servers.close();
+    tracing::info!(
+        computer = %config.computer,
+        socket = %config.socket.display(),
+        boot_id = %boot_id,
+        sessions = session_count,
+        "fleetd ready"
+    );
+
+    wait_for_signal().await;
+    tracing::info!("stopping");
+
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
+    accept_cancel.cancel();
+    let cut = ws.shutdown(Duration::from_secs(3)).await;
+    let drained = tokio::time::timeout_at(deadline, servers.wait())
+        .await
+        .is_ok();
+    cancel.cancel();
+    watcher.stop().await;
+    tasks.close();
+    let tasks_done = tokio::time::timeout_at(deadline, tasks.wait())
+        .await
+        .is_ok();
+    if let Err(e) = writes.store().flush().await {
+        tracing::error!(error = %e, "flushing the session store failed");
+    }
+    listeners::remove_socket(&config.socket);
+    if !drained || !tasks_done || cut > 0 {
+        tracing::warn!(drained, tasks_done, ws_cut = cut, "shutdown was not clean");
+    }
+    if !drained || !tasks_done {
+        anyhow::bail!("shutdown passed its {SHUTDOWN_DEADLINE:?} deadline");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Reads this computer's projects and todos from disk into the cache.
+async fn load_preparation(cache: &DaemonCache, projects: &Arc<ProjectsConfig>) {
+    let name = cache.local_name().to_owned();
+    let cfg = projects.clone();
+    match tokio::task::spawn_blocking(move || local_store::scan_all(&name, &cfg)).await {
+        Ok((list, todos)) => {
+            let name = cache.local_name().to_owned();
+            cache.set_projects(&name, list);
+            for (path, t) in todos {
+                cache.set_todos(&name, &path, t);
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "scanning projects failed"),
+    }
+}
+
+/// Writes what the project watcher reports through to the cache.
+async fn apply_preparation(cache: DaemonCache, mut rx: mpsc::Receiver<PreparationUpdate>) {
+    let name = cache.local_name().to_owned();
+    while let Some(update) = rx.recv().await {
+        match update {
+            PreparationUpdate::Projects(list) => {
+                cache.set_projects(&name, list);
+            }
+            PreparationUpdate::Todos {
+                project_path,
+                todos,
+            } => {
+                cache.set_todos(&name, &project_path, todos);
+            }
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "cannot listen for SIGINT");
+                std::future::pending::<()>().await;
+            }
+        }
+        () = term => {}
+    }
+}

@@ -1,0 +1,53 @@
+//! This computer's record as the daemon announces it: name, host, user,
+//! version and a boot id that changes at every start.
+
+use model::{Clock, Computer, Interest};
+
+/// The record of this computer at start.
+pub fn local_computer(name: &str, clock: &dyn Clock) -> Computer {
+    let now = clock.now();
+    Computer {
+        name: name.to_owned(),
+        online: true,
+        is_self: true,
+        host: host_name().unwrap_or_else(|| name.to_owned()),
+        user: user_name(),
+        version: model::VERSION.to_owned(),
+        boot_id: uuid::Uuid::new_v4().to_string(),
+        started_at: now,
+        last_seen: now,
+        interest: Interest::default(),
+    }
+}
+
+fn host_name() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+fn user_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| {
+            // SAFETY-free: getuid cannot fail.
+            format!("uid {}", current_uid())
+        })
+}
+
+/// The real user id of this process.
+pub fn current_uid() -> u32 {
+    // Reading our own uid through /proc avoids unsafe FFI; fall back to 0
+    // only if /proc is absent, which no supported system is.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        })
+        .and_then(|uid| uid.parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,47 @@
+//! The remote feeds this daemon reads: per watched peer, the boot its data
+//! came from, the position in its events stream, and any snapshot request
+//! in flight.
+
+use model::{StreamId, Topic};
+use std::collections::{BTreeMap, HashMap};
+use tokio::time::Instant;
+
+pub(crate) struct Pending {
+    pub(crate) id: String,
+    pub(crate) at: Instant,
+}
+
+#[derive(Default)]
+pub(crate) struct RemoteFeed {
+    /// The boot of the snapshot the position belongs to.
+    pub(crate) boot: Option<String>,
+    /// Where to read its events stream from; `None` until a snapshot is applied.
+    pub(crate) position: Option<StreamId>,
+    pub(crate) pending: Option<Pending>,
+}
+
+#[derive(Default)]
+pub(crate) struct Feeds {
+    pub(crate) by_computer: BTreeMap<String, RemoteFeed>,
+    /// Request id -> the computer asked.
+    pub(crate) requests: HashMap<String, (String, Vec<Topic>)>,
+}
+
+impl Feeds {
+    /// Forgets the position of `computer`, so the next sync asks for a
+    /// snapshot.
+    pub(crate) fn reset(&mut self, computer: &str) {
+        if let Some(f) = self.by_computer.get_mut(computer) {
+            f.position = None;
+            f.boot = None;
+            f.pending = None;
+        }
+    }
+
+    /// The events streams to read, with their positions.
+    pub(crate) fn positions(&self) -> impl Iterator<Item = (&String, StreamId)> {
+        self.by_computer
+            .iter()
+            .filter_map(|(c, f)| f.position.map(|p| (c, p)))
+    }
+}

@@ -1,0 +1,29 @@
+//! `peer-sync`: the fleet protocol of `PROTOCOL.md` section 5 on top of any
+//! [`model::PeerTransport`] (Redis Streams in production, memory in tests).
+//!
+//! Read [`PeerSync`] first (`sync.rs`): it starts three owned tasks:
+//! - `heartbeat.rs` announces this daemon every period, at once when local
+//!   interest changes, and after every reconnect;
+//! - `push.rs` appends this computer's own changes to its events stream,
+//!   only while an online peer watches them, and serves snapshot requests
+//!   in order with those pushes;
+//! - `receive.rs` reads presence, the inbox and every watched peer's events
+//!   stream from the last processed ids, applies what it reads to the cache
+//!   (never re-pushing it), and re-snapshots on any gap.
+//!
+//! `peers.rs` and `feeds.rs` hold what the tasks share; `intake.rs` drops
+//! and counts bad entries; `snapshot.rs` builds and applies snapshots.
+//! This crate never names Redis, hyper or SQLite.
+
+mod config;
+mod feeds;
+mod heartbeat;
+mod intake;
+mod peers;
+mod push;
+mod receive;
+mod snapshot;
+mod sync;
+
+pub use config::PeerSyncConfig;
+pub use sync::{PeerRefresher, PeerSync};

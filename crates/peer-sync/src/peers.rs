@@ -1,0 +1,118 @@
+//! What this daemon knows of its peers for the protocol's sake: their boot
+//! ids, what they watch (from heartbeats, and from snapshot requests until
+//! a later heartbeat speaks for them), and when they were last heard.
+
+use model::{Interest, Topic};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::time::Instant;
+
+struct Peer {
+    boot: String,
+    interest: Interest,
+    period: Duration,
+    last_heard: Instant,
+    /// Topics asked for in a snapshot request, and when.
+    requested: Option<(Vec<Topic>, Instant)>,
+    left: bool,
+}
+
+/// The peer table.
+#[derive(Default)]
+pub(crate) struct Peers {
+    by_name: BTreeMap<String, Peer>,
+}
+
+fn covers(list: &[String], me: &str) -> bool {
+    list.iter().any(|c| c == "*" || c == me)
+}
+
+impl Peers {
+    /// Records a heartbeat; returns the previous boot id if it changed.
+    pub(crate) fn heartbeat(
+        &mut self,
+        name: &str,
+        boot: &str,
+        interest: Interest,
+        period: Duration,
+        now: Instant,
+    ) -> Option<String> {
+        match self.by_name.get_mut(name) {
+            Some(p) => {
+                let old = (p.boot != boot).then(|| std::mem::replace(&mut p.boot, boot.into()));
+                p.interest = interest;
+                p.period = period;
+                p.last_heard = now;
+                p.left = false;
+                // A heartbeat read after a request speaks for the peer: it
+                // announces its interest before it asks for a snapshot.
+                p.requested = None;
+                old
+            }
+            None => {
+                self.by_name.insert(
+                    name.to_owned(),
+                    Peer {
+                        boot: boot.into(),
+                        interest,
+                        period,
+                        last_heard: now,
+                        requested: None,
+                        left: false,
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    /// Records a snapshot request, which registers the asker's interest.
+    pub(crate) fn requested(&mut self, name: &str, boot: &str, topics: Vec<Topic>, now: Instant) {
+        let p = self.by_name.entry(name.to_owned()).or_insert_with(|| Peer {
+            boot: boot.into(),
+            interest: Interest::default(),
+            period: Duration::from_secs(2),
+            last_heard: now,
+            requested: None,
+            left: false,
+        });
+        p.requested = Some((topics, now));
+        p.left = false;
+        p.last_heard = now;
+    }
+
+    pub(crate) fn left(&mut self, name: &str) {
+        if let Some(p) = self.by_name.get_mut(name) {
+            p.left = true;
+            p.requested = None;
+        }
+    }
+
+    fn online(p: &Peer, now: Instant) -> bool {
+        !p.left && now.saturating_duration_since(p.last_heard) < p.period * 3
+    }
+
+    /// Whether some online peer watches `me` on `topic`.
+    pub(crate) fn interested_in(&self, me: &str, topic: Topic, now: Instant) -> bool {
+        self.by_name.values().any(|p| {
+            Self::online(p, now)
+                && (match topic {
+                    Topic::Sessions => covers(&p.interest.sessions, me),
+                    Topic::Preparation => covers(&p.interest.preparation, me),
+                    Topic::Computers => false,
+                } || p
+                    .requested
+                    .as_ref()
+                    .is_some_and(|(topics, _)| topics.contains(&topic)))
+        })
+    }
+
+    /// The online peers, by name.
+    pub(crate) fn online_names(&self, now: Instant) -> Vec<String> {
+        self.by_name
+            .iter()
+            .filter(|(_, p)| Self::online(p, now))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+}

@@ -1,0 +1,192 @@
+//! [`MemoryTransport`]: one client's handle on a [`MemoryHub`], implementing
+//! [`PeerTransport`], with its link state and the faults a test can inject
+//! into it (cut, reconnect).
+
+use crate::hub::MemoryHub;
+use crate::reader::MemoryReader;
+use bytes::Bytes;
+use model::{Link, PeerTransport, StreamId, StreamReader, TransportError};
+use tokio::sync::watch;
+
+/// The state one client shares with its clones and its readers: its name
+/// and its link, which is also where "connected" lives.
+#[derive(Debug)]
+pub(crate) struct ClientShared {
+    name: String,
+    link: watch::Sender<Link>,
+}
+
+impl ClientShared {
+    /// A connected client that has never reconnected.
+    pub(crate) fn new(name: &str) -> Self {
+        let (link, _) = watch::channel(Link {
+            connected: true,
+            reconnects: 0,
+        });
+        Self {
+            name: name.to_owned(),
+            link,
+        }
+    }
+
+    /// Whether the link is up.
+    pub(crate) fn is_connected(&self) -> bool {
+        self.link.borrow().connected
+    }
+
+    /// `Ok` when connected, otherwise the error every call returns.
+    pub(crate) fn check(&self) -> Result<(), TransportError> {
+        if self.is_connected() {
+            Ok(())
+        } else {
+            Err(TransportError::Disconnected {
+                reason: format!("memory client {} is cut from the hub", self.name),
+            })
+        }
+    }
+
+    /// Marks the link down; returns whether it was up. The caller wakes
+    /// blocked readers afterwards, so they see the change.
+    pub(crate) fn cut(&self) -> bool {
+        let mut was_up = false;
+        self.link.send_modify(|l| {
+            was_up = l.connected;
+            l.connected = false;
+        });
+        if was_up {
+            tracing::debug!(client = %self.name, "memory client cut");
+        }
+        was_up
+    }
+
+    /// Marks the link up and counts one more reconnect.
+    pub(crate) fn reconnect(&self) {
+        self.link.send_modify(|l| {
+            l.connected = true;
+            l.reconnects += 1;
+        });
+        tracing::debug!(client = %self.name, "memory client reconnected");
+    }
+
+    /// A receiver of link changes.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<Link> {
+        self.link.subscribe()
+    }
+}
+
+/// A client of a [`MemoryHub`], made by [`MemoryHub::connect`]: what a
+/// daemon under test gets as its [`PeerTransport`].
+///
+/// Clones are the same client (same link, cut together). Readers made by
+/// [`PeerTransport::reader`] belong to it too: cutting the client fails
+/// their reads, including a read blocked at that moment.
+#[derive(Debug, Clone)]
+pub struct MemoryTransport {
+    hub: MemoryHub,
+    client: std::sync::Arc<ClientShared>,
+}
+
+impl MemoryTransport {
+    /// Wraps a registered client (see [`MemoryHub::connect`]).
+    pub(crate) fn new(hub: MemoryHub, client: std::sync::Arc<ClientShared>) -> Self {
+        Self { hub, client }
+    }
+
+    /// The name this client was connected with.
+    pub fn name(&self) -> &str {
+        &self.client.name
+    }
+
+    /// The hub this client talks to.
+    pub fn hub(&self) -> &MemoryHub {
+        &self.hub
+    }
+
+    /// Whether the link is up now.
+    pub fn is_connected(&self) -> bool {
+        self.client.is_connected()
+    }
+
+    /// Disconnects this client: from now on every call (of this handle, its
+    /// clones and its readers) returns [`TransportError::Disconnected`] at
+    /// once, reads blocked now wake and return that error, and the link
+    /// reads `connected: false`. Streams are untouched. Returns whether it
+    /// was connected.
+    pub fn cut(&self) -> bool {
+        let was_up = self.client.cut();
+        self.hub.wake_readers();
+        was_up
+    }
+
+    /// Connects this client again and adds one to `link.reconnects`. On a
+    /// client that was not cut it simulates a blip (lost and back at once):
+    /// the reconnect is counted, and blocked reads carry on, as they do when
+    /// a Redis client re-sends them after reconnecting.
+    pub fn reconnect(&self) {
+        self.client.reconnect();
+    }
+}
+
+/// Copies borrowed fields into the owned form entries are stored in.
+fn owned_fields(fields: &[(&str, &[u8])]) -> Vec<(String, Bytes)> {
+    fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Bytes::copy_from_slice(v)))
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl PeerTransport for MemoryTransport {
+    /// Appends and trims to exactly `max_len` (an outcome Redis'
+    /// approximate `MAXLEN ~` allows); wakes blocked readers.
+    async fn append(
+        &self,
+        stream: &str,
+        fields: &[(&str, &[u8])],
+        max_len: usize,
+    ) -> Result<StreamId, TransportError> {
+        self.client.check()?;
+        let ids = self
+            .hub
+            .append(stream, vec![owned_fields(fields)], Some(max_len));
+        ids.first().copied().ok_or(TransportError::Protocol {
+            command: "XADD",
+            reason: "no id returned for the entry".to_owned(),
+        })
+    }
+
+    /// Appends all entries atomically (contiguous ids, one trim at the end),
+    /// like a pipelined `XADD` batch that reached the server.
+    async fn append_batch(
+        &self,
+        stream: &str,
+        entries: &[Vec<(&str, &[u8])>],
+        max_len: usize,
+    ) -> Result<Vec<StreamId>, TransportError> {
+        self.client.check()?;
+        let owned = entries.iter().map(|e| owned_fields(e)).collect();
+        Ok(self.hub.append(stream, owned, Some(max_len)))
+    }
+
+    async fn bounds(&self, stream: &str) -> Result<Option<(StreamId, StreamId)>, TransportError> {
+        self.client.check()?;
+        Ok(self.hub.bounds(stream))
+    }
+
+    async fn max_deleted(&self, stream: &str) -> Result<Option<StreamId>, TransportError> {
+        self.client.check()?;
+        Ok(self.hub.max_deleted(stream))
+    }
+
+    async fn reader(&self) -> Result<Box<dyn StreamReader>, TransportError> {
+        self.client.check()?;
+        Ok(Box::new(MemoryReader::new(
+            self.hub.clone(),
+            self.client.clone(),
+        )))
+    }
+
+    fn link(&self) -> watch::Receiver<Link> {
+        self.client.subscribe()
+    }
+}
