@@ -12,10 +12,12 @@ use api_rest::{Api, ApiParts, HealthSource, Upgrader};
 use api_ws::{WsConfig, WsService};
 use cache_core::{CacheConfig, DaemonCache};
 use local_store::{PreparationUpdate, PreparationWatcher, ProjectsConfig, SessionStore};
-use model::{Clock, Metrics, SystemClock};
+use model::{Clock, Link, Metrics, PeerTransport, SystemClock};
+use peer_sync::{PeerSync, PeerSyncConfig};
+use peer_transport_redis::{RedisConfig, RedisTransport};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -25,12 +27,45 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 /// How often freshness rules are applied.
 const SWEEP_PERIOD: Duration = Duration::from_millis(500);
 
-struct StandaloneHealth;
+/// `/v1/health`'s `redis` field: `disabled` without `--redis`, else the
+/// transport's link state.
+struct Health(Option<watch::Receiver<Link>>);
 
-impl HealthSource for StandaloneHealth {
+impl HealthSource for Health {
     fn redis_state(&self) -> &'static str {
-        "disabled"
+        match &self.0 {
+            None => "disabled",
+            Some(link) if link.borrow().connected => "connected",
+            Some(_) => "reconnecting",
+        }
     }
+}
+
+/// Joins the fleet when `--redis` is given.
+fn start_peers(
+    config: &Config,
+    cache: &DaemonCache,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<Option<(PeerSync, Arc<RedisTransport>)>> {
+    let Some(url) = &config.redis else {
+        return Ok(None);
+    };
+    let transport = Arc::new(
+        peer_transport_redis::connect_lazy(RedisConfig::new(url.clone()))
+            .with_context(|| "--redis: cannot use this URL".to_owned())?,
+    );
+    let sync = PeerSync::start(
+        PeerSyncConfig {
+            namespace: config.namespace.clone(),
+            heartbeat: config.heartbeat,
+            secret: config.secret.clone(),
+            ..PeerSyncConfig::default()
+        },
+        cache.clone(),
+        transport.clone() as Arc<dyn PeerTransport>,
+        metrics.clone(),
+    );
+    Ok(Some((sync, transport)))
 }
 
 struct WsUpgrader(WsService);
@@ -94,7 +129,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .run_sweeper(SWEEP_PERIOD, cancel.child_token()),
     );
 
-    let refresher = Arc::new(Refresh::new(cache.clone(), projects.clone(), tasks.clone()));
+    let peers = start_peers(&config, &cache, &metrics)?;
+    let link = peers.as_ref().map(|(_, t)| t.link());
+    let refresher = Arc::new(Refresh::new(
+        cache.clone(),
+        projects.clone(),
+        peers.as_ref().map(|(sync, _)| sync.refresher()),
+        tasks.clone(),
+    ));
     let ws_cancel = CancellationToken::new();
     let ws = WsService::new(
         cache.clone(),
@@ -109,7 +151,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         sessions: writes.clone(),
         refresher,
         upgrader: Some(Arc::new(WsUpgrader(ws.clone()))),
-        health: Arc::new(StandaloneHealth),
+        health: Arc::new(Health(link)),
         metrics: metrics.clone(),
         version: model::VERSION.to_owned(),
     });
@@ -137,6 +179,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         computer = %config.computer,
         socket = %config.socket.display(),
+        redis = config.redis.is_some(),
         boot_id = %boot_id,
         sessions = session_count,
         "fleetd ready"
@@ -147,6 +190,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
     accept_cancel.cancel();
+    if let Some((sync, transport)) = peers {
+        if !sync.stop(Duration::from_secs(3)).await {
+            tracing::warn!("peer protocol did not stop in time");
+        }
+        transport.shutdown().await;
+    }
     let cut = ws.shutdown(Duration::from_secs(3)).await;
     let drained = tokio::time::timeout_at(deadline, servers.wait())
         .await

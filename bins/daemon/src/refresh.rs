@@ -1,12 +1,14 @@
 //! `POST /v1/refresh` and the WS `refresh` op: pull data again from its
-//! owner, in the background. In standalone mode the only owner is this
-//! computer, whose projects and todos are re-read from disk.
+//! owner, in the background: this computer's projects and todos are re-read
+//! from disk, and peers (when the daemon has them) are asked for snapshots,
+//! whose answers arrive as WebSocket events.
 
 use api_rest::{RefreshError, Refresher};
 use api_ws::WsRefresh;
 use cache_core::DaemonCache;
 use local_store::ProjectsConfig;
 use model::{RefreshRequest, Topic};
+use peer_sync::PeerRefresher;
 use std::sync::Arc;
 use tokio_util::task::TaskTracker;
 
@@ -14,15 +16,22 @@ use tokio_util::task::TaskTracker;
 pub struct Refresh {
     cache: DaemonCache,
     projects: Arc<ProjectsConfig>,
+    peers: Option<PeerRefresher>,
     tracker: TaskTracker,
 }
 
 impl Refresh {
     /// Refreshes run on `tracker`, so shutdown waits for them.
-    pub fn new(cache: DaemonCache, projects: Arc<ProjectsConfig>, tracker: TaskTracker) -> Self {
+    pub fn new(
+        cache: DaemonCache,
+        projects: Arc<ProjectsConfig>,
+        peers: Option<PeerRefresher>,
+        tracker: TaskTracker,
+    ) -> Self {
         Self {
             cache,
             projects,
+            peers,
             tracker,
         }
     }
@@ -50,7 +59,15 @@ impl Refresh {
             });
         }
         // Local sessions are written through on every change and computers
-        // come from heartbeats: there is nothing to pull for them here.
+        // come from heartbeats: there is nothing to pull for them locally.
+        let remote = computer
+            .as_deref()
+            .is_none_or(|c| c != self.cache.local_name());
+        if let (true, Some(peers)) = (remote, self.peers.clone()) {
+            self.tracker.spawn(async move {
+                peers.refresh(computer.as_deref(), topics).await;
+            });
+        }
     }
 }
 
