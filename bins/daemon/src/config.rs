@@ -910,36 +910,18 @@ fn read_secret(path: PathBuf) -> Result<Vec<u8>, String> {
     read_key_file(path).map(|(_, secret)| secret)
 }
 
-/// The system's host name: `gethostname`, else `/etc/hostname`.
+/// The system's host name (`uname`), else `/etc/hostname`.
 fn system_host_name() -> std::io::Result<String> {
-    match libc_host_name() {
-        Ok(name) if !name.is_empty() => Ok(name),
+    let uname = rustix::system::uname();
+    match uname.nodename().to_str() {
+        Ok(name) if !name.trim().is_empty() => Ok(name.trim().to_owned()),
         _ => Ok(std::fs::read_to_string("/etc/hostname")?.trim().to_owned()),
     }
 }
 
-#[allow(unsafe_code)]
-fn libc_host_name() -> std::io::Result<String> {
-    let mut buf = [0u8; 256];
-    // SAFETY: `buf` is valid for writes of `buf.len() - 1` bytes, the length
-    // passed; the last byte is never written and stays NUL, so the result is
-    // NUL-terminated even if the name was truncated.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len() - 1) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let name = std::ffi::CStr::from_bytes_until_nul(&buf)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-    name.to_str()
-        .map(|s| s.trim().to_owned())
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-}
-
-#[allow(unsafe_code)]
-fn current_uid() -> u32 {
-    // SAFETY: getuid takes no arguments, touches no memory of ours and
-    // cannot fail.
-    unsafe { libc::getuid() }
+/// The real user id of this process.
+pub fn current_uid() -> u32 {
+    rustix::process::getuid().as_raw()
 }
 
 /// Shows the userinfo of a URL as `***`, since it may hold a password.

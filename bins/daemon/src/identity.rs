@@ -31,23 +31,5 @@ fn host_name() -> Option<String> {
 fn user_name() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| {
-            // SAFETY-free: getuid cannot fail.
-            format!("uid {}", current_uid())
-        })
-}
-
-/// The real user id of this process.
-pub fn current_uid() -> u32 {
-    // Reading our own uid through /proc avoids unsafe FFI; fall back to 0
-    // only if /proc is absent, which no supported system is.
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
-        })
-        .and_then(|uid| uid.parse().ok())
-        .unwrap_or(0)
+        .unwrap_or_else(|_| format!("uid {}", crate::config::current_uid()))
 }

@@ -107,6 +107,16 @@ impl Peers {
         })
     }
 
+    /// The peers that have not said `leave`, online or silent, by name:
+    /// their feeds are kept through a short outage.
+    pub(crate) fn present_names(&self) -> Vec<String> {
+        self.by_name
+            .iter()
+            .filter(|(_, p)| !p.left)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
     /// The online peers, by name.
     pub(crate) fn online_names(&self, now: Instant) -> Vec<String> {
         self.by_name

@@ -9,6 +9,7 @@ use cache_core::FeedEvent;
 use model::wire::{EVENTS_MAXLEN, Envelope, INBOX_MAXLEN, Kind, ResponseBody};
 use model::{StreamId, Topic};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -24,19 +25,19 @@ pub(crate) async fn run(
             () = cancel.cancelled() => return,
             req = requests.recv() => {
                 let Some(req) = req else { return };
-                drain(&shared, &mut feed).await;
+                drain(&shared, &mut feed, &cancel).await;
                 serve(&shared, req).await;
             }
             ev = feed.recv() => match ev {
                 Ok(ev) => {
                     let mut batch = vec![ev];
                     collect(&mut feed, &mut batch, shared.cfg.push_batch);
-                    push(&shared, batch).await;
+                    push(&shared, batch, &cancel).await;
                 }
                 Err(RecvError::Lagged(n)) => {
                     tracing::warn!(missed = n, "push fell behind the change feed: peers will re-snapshot");
                     shared.metrics.dropped("push", "lagged");
-                    resync(&shared).await;
+                    resync(&shared, &cancel).await;
                 }
                 Err(RecvError::Closed) => return,
             }
@@ -61,16 +62,22 @@ fn collect(
 }
 
 /// Pushes whatever is waiting on the feed, before a snapshot is taken.
-async fn drain(shared: &Shared, feed: &mut broadcast::Receiver<Arc<FeedEvent>>) {
+async fn drain(
+    shared: &Shared,
+    feed: &mut broadcast::Receiver<Arc<FeedEvent>>,
+    cancel: &CancellationToken,
+) {
     let mut batch = Vec::new();
     collect(feed, &mut batch, usize::MAX);
     if !batch.is_empty() {
-        push(shared, batch).await;
+        push(shared, batch, cancel).await;
     }
 }
 
-/// Appends the own, watched changes of `batch` in one round trip.
-async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>) {
+/// Appends the own, watched changes of `batch` in one round trip, retrying
+/// with backoff until the transport takes them (a change that reached no
+/// stream could never be replayed), or until nobody watches any more.
+async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>, cancel: &CancellationToken) {
     let now = shared.now();
     let (sessions_watched, prep_watched) = {
         let peers = shared.peers.lock();
@@ -109,14 +116,36 @@ async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>) {
         .map(|e| e.iter().map(|(k, v)| (*k, v.as_slice())).collect())
         .collect();
     let stream = shared.keys.events(&shared.me);
-    if let Err(e) = shared
-        .transport
-        .append_batch(&stream, &refs, EVENTS_MAXLEN)
-        .await
-    {
-        // Peers detect the gap (or our boot) and re-snapshot; nothing to retry here.
-        tracing::warn!(stream, events = refs.len(), error = %e, "push failed");
-        shared.metrics.dropped("push", "append_failed");
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        match shared
+            .transport
+            .append_batch(&stream, &refs, EVENTS_MAXLEN)
+            .await
+        {
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(stream, events = refs.len(), error = %e, retry_in = ?backoff, "push failed; retrying");
+            }
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+        let now = shared.now();
+        let peers = shared.peers.lock();
+        if !peers.interested_in(&shared.me, Topic::Sessions, now)
+            && !peers.interested_in(&shared.me, Topic::Preparation, now)
+        {
+            tracing::info!(
+                stream,
+                events = refs.len(),
+                reason = "no peer watches any more",
+                "dropped unpushed changes"
+            );
+            return;
+        }
     }
 }
 
@@ -163,7 +192,7 @@ async fn serve(shared: &Shared, req: Request) {
 
 /// After losing feed events: announce, so that watchers notice nothing and
 /// keep reading; re-push the current state of every own record instead.
-async fn resync(shared: &Shared) {
+async fn resync(shared: &Shared, cancel: &CancellationToken) {
     let me = shared.cache.local_name();
     let sessions: Vec<model::Session> =
         serde_json::from_slice(&shared.cache.sessions_json(Some(me))).unwrap_or_default();
@@ -180,5 +209,5 @@ async fn resync(shared: &Shared) {
             }));
         }
     }
-    push(shared, out).await;
+    push(shared, out, cancel).await;
 }

@@ -65,12 +65,11 @@ impl Shared {
         }
     }
 
-    /// The remote computers local clients watch, with the topics, among the
-    /// peers online now.
-    fn wanted(&self, interest: &Interest) -> Vec<(String, Vec<Topic>)> {
+    /// The remote computers local clients watch, with the topics, among
+    /// `names`.
+    fn wanted(&self, interest: &Interest, names: Vec<String>) -> Vec<(String, Vec<Topic>)> {
         let covers = |list: &[String], c: &str| list.iter().any(|x| x == "*" || x == c);
-        let online = self.peers.lock().online_names(self.now());
-        online
+        names
             .into_iter()
             .filter(|c| *c != self.me)
             .filter_map(|c| {
@@ -87,16 +86,23 @@ impl Shared {
     }
 
     /// Makes the remote feeds match local interest: asks every newly watched
-    /// peer for a snapshot, and stops reading peers nobody watches.
+    /// online peer for a snapshot, and stops reading peers nobody watches or
+    /// that left (a silent peer's feed is kept, to resume where it was).
     pub(crate) async fn sync_interest(&self) {
-        let wanted = self.wanted(&self.cache.interest());
+        let interest = self.cache.interest();
         let now = self.now();
+        let (present, online) = {
+            let peers = self.peers.lock();
+            (peers.present_names(), peers.online_names(now))
+        };
+        let keep = self.wanted(&interest, present);
+        let wanted = self.wanted(&interest, online);
         let mut to_ask = Vec::new();
         {
             let mut feeds = self.feeds.lock();
             feeds
                 .by_computer
-                .retain(|c, _| wanted.iter().any(|(w, _)| w == c));
+                .retain(|c, _| keep.iter().any(|(w, _)| w == c));
             for (c, topics) in wanted {
                 let feed = feeds.by_computer.entry(c.clone()).or_default();
                 if feed.position.is_some() {

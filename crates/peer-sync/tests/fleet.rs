@@ -532,3 +532,32 @@ fn logs() {
         .with_test_writer()
         .try_init();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_store_replaced_by_an_empty_one_is_re_announced_and_re_snapshotted() {
+    let hub = MemoryHub::new();
+    let (mut a, b) = two_online(&hub).await;
+    let (_g, _rx) = b.watch(Topic::Sessions);
+    for i in 0..5 {
+        a.touch(&format!("s{i}"));
+    }
+    until(Duration::from_secs(5), "initial", || {
+        b.sessions_of("a").len() == 5
+    })
+    .await;
+    hub.restart();
+    assert!(hub.streams().is_empty(), "everything gone");
+    until(Duration::from_secs(5), "re-announced", || {
+        hub.len("fleet:presence") >= 2
+    })
+    .await;
+    a.cache.close_session("a", "s0", 10);
+    for i in 5..8 {
+        a.touch(&format!("s{i}"));
+    }
+    until(Duration::from_secs(10), "caches converge", || {
+        b.sessions_of("a") == a.sessions_of("a")
+    })
+    .await;
+    assert_eq!(b.cache.online_peers(), 1);
+}
