@@ -64,6 +64,15 @@ pub struct StreamEntry {
     pub fields: Vec<(String, bytes::Bytes)>,
 }
 
+/// What a stream holds and has held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamCounts {
+    /// Entries held now.
+    pub length: u64,
+    /// Entries ever added (trimmed ones included).
+    pub entries_added: u64,
+}
+
 /// The entries one stream returned from a read.
 pub type StreamBatch = (String, Vec<StreamEntry>);
 
@@ -144,14 +153,14 @@ pub trait PeerTransport: Send + Sync + 'static {
     /// [`TransportError`] when the stream could not be inspected.
     async fn bounds(&self, stream: &str) -> Result<Option<(StreamId, StreamId)>, TransportError>;
 
-    /// The highest id ever removed from `stream` by trimming or deletion
-    /// (Redis 7's `max-deleted-entry-id`), or `None` when the stream does
-    /// not exist or the log cannot tell. A value at or past a reader's
-    /// position means entries it never read are gone.
+    /// How many entries `stream` holds and how many were ever added to it
+    /// (Redis 7's `length` and `entries-added`), or `None` when the stream
+    /// does not exist or the log cannot tell. More added than held means
+    /// entries were trimmed away.
     ///
     /// # Errors
     /// [`TransportError`] when the stream could not be inspected.
-    async fn max_deleted(&self, stream: &str) -> Result<Option<StreamId>, TransportError> {
+    async fn counts(&self, stream: &str) -> Result<Option<StreamCounts>, TransportError> {
         let _ = stream;
         Ok(None)
     }

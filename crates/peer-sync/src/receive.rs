@@ -136,10 +136,15 @@ async fn check_gaps(shared: &Shared, pos: &mut Positions) {
         let gap = match shared.transport.bounds(&stream).await {
             Ok(None) => at != StreamId::ZERO,
             Ok(Some((first, last))) => {
-                let trimmed = match shared.transport.max_deleted(&stream).await {
-                    Ok(Some(deleted)) => deleted > at,
-                    // Unknown: judge by the oldest id still held.
-                    Ok(None) | Err(_) => at != StreamId::ZERO && first > at,
+                let trimmed = if at == StreamId::ZERO {
+                    // Nothing read since a snapshot taken before the stream
+                    // existed: any entry added but no longer held is lost.
+                    matches!(
+                        shared.transport.counts(&stream).await,
+                        Ok(Some(c)) if c.entries_added > c.length
+                    )
+                } else {
+                    first > at
                 };
                 last < at || trimmed
             }

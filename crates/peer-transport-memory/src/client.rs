@@ -5,7 +5,7 @@
 use crate::hub::MemoryHub;
 use crate::reader::MemoryReader;
 use bytes::Bytes;
-use model::{Link, PeerTransport, StreamId, StreamReader, TransportError};
+use model::{Link, PeerTransport, StreamCounts, StreamId, StreamReader, TransportError};
 use tokio::sync::watch;
 
 /// The state one client shares with its clones and its readers: its name
@@ -173,9 +173,9 @@ impl PeerTransport for MemoryTransport {
         Ok(self.hub.bounds(stream))
     }
 
-    async fn max_deleted(&self, stream: &str) -> Result<Option<StreamId>, TransportError> {
+    async fn counts(&self, stream: &str) -> Result<Option<StreamCounts>, TransportError> {
         self.client.check()?;
-        Ok(self.hub.max_deleted(stream))
+        Ok(self.hub.counts(stream))
     }
 
     async fn reader(&self) -> Result<Box<dyn StreamReader>, TransportError> {

@@ -6,7 +6,7 @@
 use crate::client::{ClientShared, MemoryTransport};
 use crate::stream::Stream;
 use bytes::Bytes;
-use model::{StreamBatch, StreamEntry, StreamId};
+use model::{StreamBatch, StreamCounts, StreamEntry, StreamId};
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -289,14 +289,17 @@ impl MemoryHub {
             .collect()
     }
 
-    /// The newest id trimmed from `stream`, `None` when it does not exist.
-    pub(crate) fn max_deleted(&self, stream: &str) -> Option<StreamId> {
+    /// Entries held and ever added, `None` when the stream does not exist.
+    pub(crate) fn counts(&self, stream: &str) -> Option<StreamCounts> {
         self.inner
             .data
             .lock()
             .streams
             .get(stream)
-            .map(super::stream::Stream::max_deleted)
+            .map(|s| StreamCounts {
+                length: s.len() as u64,
+                entries_added: s.added(),
+            })
     }
 
     /// The oldest and newest ids of `stream`, `None` when empty or missing.

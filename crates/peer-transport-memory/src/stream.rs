@@ -18,8 +18,8 @@ pub(crate) struct Stream {
     entries: VecDeque<StreamEntry>,
     /// The id of the newest entry ever appended (`0-0` before the first).
     last_id: StreamId,
-    /// The id of the newest entry ever trimmed away (`0-0` before the first).
-    max_deleted: StreamId,
+    /// How many entries were ever appended.
+    added: u64,
 }
 
 impl Stream {
@@ -44,6 +44,7 @@ impl Stream {
     pub(crate) fn push(&mut self, now_ms: u64, fields: Vec<(String, Bytes)>) -> StreamId {
         let id = self.next_id(now_ms);
         self.last_id = id;
+        self.added += 1;
         self.entries.push_back(StreamEntry { id, fields });
         id
     }
@@ -52,9 +53,6 @@ impl Stream {
     /// were dropped. The last id is kept.
     pub(crate) fn trim_to(&mut self, keep: usize) -> usize {
         let excess = self.entries.len().saturating_sub(keep);
-        if let Some(last_dropped) = excess.checked_sub(1).and_then(|i| self.entries.get(i)) {
-            self.max_deleted = self.max_deleted.max(last_dropped.id);
-        }
         self.entries.drain(..excess);
         excess
     }
@@ -68,9 +66,9 @@ impl Stream {
         self.entries.range(start..).take(limit).cloned().collect()
     }
 
-    /// The newest id ever trimmed away (`0-0` when none).
-    pub(crate) fn max_deleted(&self) -> StreamId {
-        self.max_deleted
+    /// How many entries were ever appended.
+    pub(crate) fn added(&self) -> u64 {
+        self.added
     }
 
     /// The oldest and newest ids held, `None` when empty.
