@@ -291,4 +291,5 @@ fn is_decoration(t: &str) -> bool {
 }
 
 #[cfg(test)]
+#[path = "tests/projects.rs"]
 mod tests;

@@ -392,4 +392,5 @@ fn create_private_file(path: &Path) -> Result<(), Error> {
 }
 
 #[cfg(test)]
+#[path = "tests/sessions.rs"]
 mod tests;

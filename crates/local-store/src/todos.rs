@@ -235,4 +235,5 @@ fn is_plain_name(slug: &str) -> bool {
 }
 
 #[cfg(test)]
+#[path = "tests/todos.rs"]
 mod tests;

@@ -289,4 +289,5 @@ async fn run(
 }
 
 #[cfg(test)]
+#[path = "tests/watch.rs"]
 mod tests;
