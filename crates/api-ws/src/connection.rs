@@ -190,7 +190,16 @@ impl Connection {
             } => {
                 let cache = &self.parts.cache;
                 let interest = cache.watch(topic, &filter);
-                let opening = cache.open(topic, &filter, since.as_ref());
+                let mut opening = cache.open(topic, &filter, since.as_ref());
+                // A replay larger than half the queue could never be taken
+                // whole: the client would be closed (4008) on every retry.
+                // A snapshot brings it up to date in one frame instead.
+                if let Opening::Replay { events, .. } = &opening {
+                    let bytes: usize = events.iter().map(|e| e.frame.len()).sum();
+                    if bytes > self.parts.config.max_queue_bytes / 2 {
+                        opening = cache.open(topic, &filter, None);
+                    }
+                }
                 let after_seq = match opening {
                     Opening::Snapshot { seq, frame } => {
                         out.push_json(frame)?;

@@ -63,11 +63,11 @@ impl NewSession {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionPatch {
-    /// New title.
-    #[serde(default)]
+    /// New title (`null` is refused: a session always has one).
+    #[serde(default, deserialize_with = "not_null")]
     pub title: Option<String>,
-    /// New state.
-    #[serde(default)]
+    /// New state (`null` is refused).
+    #[serde(default, deserialize_with = "not_null")]
     pub status: Option<SessionStatus>,
     /// New last input; `null` clears it.
     #[serde(default, deserialize_with = "present")]
@@ -75,8 +75,8 @@ pub struct SessionPatch {
     /// New last output; `null` clears it.
     #[serde(default, deserialize_with = "present")]
     pub last_output: Option<Option<String>>,
-    /// New agent.
-    #[serde(default)]
+    /// New agent (`null` is refused).
+    #[serde(default, deserialize_with = "not_null")]
     pub agent: Option<String>,
     /// New thinking mode; `null` clears it.
     #[serde(default, deserialize_with = "present")]
@@ -131,6 +131,20 @@ pub struct RefreshRequest {
     pub topics: Option<Vec<String>>,
 }
 
+/// A field that may be absent but, when present, must not be `null`.
+fn not_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    match Option::<T>::deserialize(d)? {
+        Some(v) => Ok(Some(v)),
+        None => Err(serde::de::Error::custom(
+            "this field cannot be null (leave it out to keep it)",
+        )),
+    }
+}
+
 /// Marks a field as present even when its value is `null`.
 fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
@@ -151,5 +165,12 @@ mod tests {
         assert_eq!(p.last_output, None);
         assert!(serde_json::from_str::<SessionPatch>(r#"{"bogus":1}"#).is_err());
         assert!(serde_json::from_str::<SessionPatch>(r#"{"status":"sleeping"}"#).is_err());
+        for field in ["title", "status", "agent"] {
+            let body = format!("{{\"{field}\":null}}");
+            assert!(
+                serde_json::from_str::<SessionPatch>(&body).is_err(),
+                "{field}: null"
+            );
+        }
     }
 }
