@@ -561,3 +561,17 @@ async fn a_store_replaced_by_an_empty_one_is_re_announced_and_re_snapshotted() {
     .await;
     assert_eq!(b.cache.online_peers(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn refresh_pulls_a_snapshot_without_any_watcher() {
+    let hub = MemoryHub::new();
+    let (mut a, b) = two_online(&hub).await;
+    for i in 0..3 {
+        a.touch(&format!("s{i}"));
+    }
+    assert!(b.sessions_of("a").is_empty(), "nothing pushed: nobody watches");
+    let sync = b.sync.as_ref().unwrap();
+    sync.refresh(Some("a"), vec![Topic::Sessions]).await;
+    until(Duration::from_secs(5), "refreshed", || b.sessions_of("a").len() == 3).await;
+    assert_eq!(b.sessions_of("a"), a.sessions_of("a"));
+}
