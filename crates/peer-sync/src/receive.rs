@@ -190,6 +190,14 @@ fn refuse(shared: &Shared, stream: &str, entry: &StreamEntry, e: WireError) {
     drop_entry(stream, entry, &e, &shared.metrics);
 }
 
+/// An entry whose `from` is not who may write it there.
+fn forged_from(from: String, stream: &str) -> WireError {
+    WireError::Forged {
+        from,
+        stream: stream.to_owned(),
+    }
+}
+
 fn on_presence(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope) {
     if env.from == shared.me {
         return;
@@ -205,15 +213,7 @@ fn on_presence(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope
                 Err(e) => return refuse(shared, stream, entry, e),
             };
             if body.computer.name != env.from || body.computer.boot_id != env.boot {
-                return refuse(
-                    shared,
-                    stream,
-                    entry,
-                    WireError::Forged {
-                        from: env.from,
-                        stream: stream.to_owned(),
-                    },
-                );
+                return refuse(shared, stream, entry, forged_from(env.from, stream));
             }
             if !(50..=600_000).contains(&body.period_ms) {
                 return refuse(
@@ -291,15 +291,7 @@ fn on_inbox(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope) {
                 return;
             };
             if computer != env.from {
-                return refuse(
-                    shared,
-                    stream,
-                    entry,
-                    WireError::Forged {
-                        from: env.from,
-                        stream: stream.to_owned(),
-                    },
-                );
+                return refuse(shared, stream, entry, forged_from(env.from, stream));
             }
             if !body.ok {
                 tracing::warn!(peer = %computer, error = ?body.error, "snapshot request refused");
@@ -369,15 +361,7 @@ fn on_event_entry(shared: &Shared, owner: &str, stream: &str, entry: &StreamEntr
         return true;
     };
     if env.from != owner {
-        refuse(
-            shared,
-            stream,
-            entry,
-            WireError::Forged {
-                from: env.from,
-                stream: stream.to_owned(),
-            },
-        );
+        refuse(shared, stream, entry, forged_from(env.from, stream));
         return true;
     }
     let boot_matches = shared

@@ -569,9 +569,15 @@ async fn refresh_pulls_a_snapshot_without_any_watcher() {
     for i in 0..3 {
         a.touch(&format!("s{i}"));
     }
-    assert!(b.sessions_of("a").is_empty(), "nothing pushed: nobody watches");
+    assert!(
+        b.sessions_of("a").is_empty(),
+        "nothing pushed: nobody watches"
+    );
     let sync = b.sync.as_ref().unwrap();
     sync.refresh(Some("a"), vec![Topic::Sessions]).await;
-    until(Duration::from_secs(5), "refreshed", || b.sessions_of("a").len() == 3).await;
+    until(Duration::from_secs(5), "refreshed", || {
+        b.sessions_of("a").len() == 3
+    })
+    .await;
     assert_eq!(b.sessions_of("a"), a.sessions_of("a"));
 }
