@@ -11,11 +11,13 @@
 //!   stream from the last processed ids, applies what it reads to the cache
 //!   (never re-pushing it), and re-snapshots on any gap.
 //!
-//! `peers.rs` and `feeds.rs` hold what the tasks share; `intake.rs` drops
+//! `entries.rs` is what the reader does with each entry; `peers.rs` and
+//! `feeds.rs` hold what the tasks share; `intake.rs` drops
 //! and counts bad entries; `snapshot.rs` builds and applies snapshots.
 //! This crate never names Redis, hyper or SQLite.
 
 mod config;
+mod entries;
 mod feeds;
 mod heartbeat;
 mod intake;
