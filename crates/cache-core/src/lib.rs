@@ -6,7 +6,8 @@
 //! out as pre-serialized JSON (`reads.rs`); every change is published on a
 //! feed with `(epoch, seq)` and kept in a replay ring (`feed.rs`) so that a
 //! client can resume; local interest is reference-counted per topic and
-//! computer (`interest.rs`); `sweep.rs` applies freshness rules.
+//! computer (`interest.rs`, with the `InterestGuard` a subscription holds);
+//! `sweep.rs` applies freshness rules.
 //!
 //! This crate does no I/O and never names Redis, hyper or SQLite: it is
 //! meant to be embedded by any tool that wants a fleet cache.
@@ -22,10 +23,10 @@ mod reads;
 mod sessions;
 mod sweep;
 
-pub use cache::{DaemonCache, InterestGuard};
+pub use cache::DaemonCache;
 pub use config::CacheConfig;
 pub use feed::{FeedEvent, Since};
-pub use interest::ALL_COMPUTERS;
+pub use interest::{ALL_COMPUTERS, InterestGuard};
 pub use reads::{CacheCounts, Opening};
 pub use sessions::{Applied, SessionRecord};
 pub use sweep::SweepReport;
