@@ -83,8 +83,7 @@ impl Upgrader for WsUpgrader {
 ///
 /// # Errors
 /// A start-up failure (store, listeners) or a shutdown past its deadline.
-pub async fn run(config: Config) -> anyhow::Result<()> {
-    let metrics = Arc::new(Metrics::new());
+pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let me = identity::local_computer(&config.computer, clock.as_ref());
     let boot_id = me.boot_id.clone();
@@ -109,8 +108,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         projects: config.projects.clone(),
         roots: config.projects_roots.clone(),
     });
-    load_preparation(&cache, &projects).await;
-
     let tasks = TaskTracker::new();
     let cancel = CancellationToken::new();
 
@@ -122,6 +119,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         cancel.child_token(),
     )
     .context("watching project directories")?;
+    load_preparation(&cache, watcher.initial());
     tasks.spawn(apply_preparation(cache.clone(), prep_rx));
     tasks.spawn(
         cache
@@ -220,19 +218,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads this computer's projects and todos from disk into the cache.
-async fn load_preparation(cache: &DaemonCache, projects: &Arc<ProjectsConfig>) {
+/// Writes this computer's projects and todos, as the watcher found them at
+/// start, into the cache.
+fn load_preparation(cache: &DaemonCache, (projects, todos): local_store::watch::PreparationState) {
     let name = cache.local_name().to_owned();
-    let cfg = projects.clone();
-    match tokio::task::spawn_blocking(move || local_store::scan_all(&name, &cfg)).await {
-        Ok((list, todos)) => {
-            let name = cache.local_name().to_owned();
-            cache.set_projects(&name, list);
-            for (path, t) in todos {
-                cache.set_todos(&name, &path, t);
-            }
-        }
-        Err(e) => tracing::error!(error = %e, "scanning projects failed"),
+    cache.set_projects(&name, projects);
+    for (path, list) in todos {
+        cache.set_todos(&name, &path, list);
     }
 }
 

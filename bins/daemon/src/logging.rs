@@ -1,9 +1,17 @@
 //! Logging: `tracing` events to stderr, as text or JSON, filtered by
-//! `RUST_LOG` (default `info`).
+//! `RUST_LOG` (default `info`). One more layer counts what `local-store`
+//! skips on disk (every skip is a warning there, naming the path and why)
+//! into `fleet_dropped_inputs_total{source="disk"}`, whatever `RUST_LOG` says.
 
 use std::io::IsTerminal;
 
+use model::Metrics;
+use std::sync::Arc;
+use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
 
@@ -16,7 +24,7 @@ const DEFAULT_FILTER: &str = "info";
 /// An invalid `RUST_LOG` does not stop the daemon: it logs at `info` and says
 /// so in a warning. If a subscriber is already installed (as in tests), that
 /// one stays and this does nothing.
-pub fn init(format: LogFormat) {
+pub fn init(format: LogFormat, metrics: Arc<Metrics>) {
     let (filter, invalid) = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.trim().is_empty() => match EnvFilter::try_new(&directives) {
             Ok(filter) => (filter, None),
@@ -27,24 +35,42 @@ pub fn init(format: LogFormat) {
             (EnvFilter::new(DEFAULT_FILTER), Some(e.to_string()))
         }
     };
-    let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(filter);
-    let installed = match format {
-        LogFormat::Text => builder
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = match format {
+        LogFormat::Text => fmt
             .with_ansi(std::io::stderr().is_terminal())
-            .try_init(),
-        LogFormat::Json => builder
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Json => fmt
             .with_ansi(false)
             .json()
             .with_current_span(true)
             .with_span_list(true)
-            .try_init(),
+            .with_filter(filter)
+            .boxed(),
     };
+    let installed = tracing_subscriber::registry()
+        .with(fmt)
+        .with(DiskSkips { metrics })
+        .try_init();
     // Failing means a subscriber was installed before; it stays in charge.
     if installed.is_ok()
         && let Some(reason) = invalid
     {
         tracing::warn!(reason = %reason, default = DEFAULT_FILTER, "RUST_LOG is invalid; using the default filter");
+    }
+}
+
+/// Counts `local-store`'s warnings: each is a file or line it skipped.
+struct DiskSkips {
+    metrics: Arc<Metrics>,
+}
+
+impl<S: Subscriber> Layer<S> for DiskSkips {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        if *meta.level() == Level::WARN && meta.target().starts_with("local_store") {
+            self.metrics.dropped("disk", "skipped");
+        }
     }
 }

@@ -14,7 +14,9 @@ mod logging;
 mod refresh;
 mod writes;
 
+use model::Metrics;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     let config = match config::Config::load() {
@@ -24,7 +26,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    logging::init(config.log_format);
+    let metrics = Arc::new(Metrics::new());
+    logging::init(config.log_format, metrics.clone());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("fleetd")
@@ -36,7 +39,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(app::run(config)) {
+    match runtime.block_on(app::run(config, metrics)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "fleetd stopped with an error");
