@@ -1,7 +1,7 @@
 //! `fleetd`, the fleetcache daemon: one per computer, keeping a local cache
 //! of the whole fleet and serving it over a Unix socket (and optionally TCP).
 //!
-//! This binary only composes: `config.rs` reads flags, environment and file
+//! This binary only composes: `config/` reads flags, environment and file
 //! (exit 2 on any bad setting), `app.rs` builds the crates and runs until a
 //! signal, `listeners.rs` opens the sockets, `writes.rs` and `refresh.rs`
 //! adapt the local store and the peer protocol to the APIs.
