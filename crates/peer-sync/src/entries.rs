@@ -143,7 +143,7 @@ fn on_inbox(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope) {
                 Err(e) => return refuse(shared, stream, entry, e),
             };
             let asked = shared.feeds.lock().requests.remove(&body.id);
-            let Some((computer, _topics)) = asked else {
+            let Some((computer, topics)) = asked else {
                 tracing::debug!(peer = %env.from, id = %body.id, reason = "no such request pending", "ignored response");
                 return;
             };
@@ -169,8 +169,15 @@ fn on_inbox(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope) {
             if feed.pending.as_ref().is_some_and(|p| p.id == body.id) {
                 feed.pending = None;
             }
+            // Already past the snapshot's position in the same boot (a
+            // snapshot for a newly watched topic): keep reading from there.
+            let same_boot = feed.boot.as_deref() == Some(env.boot.as_str());
+            feed.position = match feed.position {
+                Some(p) if same_boot => Some(p.max(events_id)),
+                _ => Some(events_id),
+            };
             feed.boot = Some(env.boot);
-            feed.position = Some(events_id);
+            feed.topics = topics;
             tracing::debug!(peer = %computer, %events_id, "snapshot applied");
         }
         other => refuse(

@@ -17,6 +17,8 @@ pub(crate) struct RemoteFeed {
     pub(crate) boot: Option<String>,
     /// Where to read its events stream from; `None` until a snapshot is applied.
     pub(crate) position: Option<StreamId>,
+    /// The topics the last applied snapshot covered.
+    pub(crate) topics: Vec<Topic>,
     pub(crate) pending: Option<Pending>,
 }
 

@@ -105,7 +105,8 @@ impl Shared {
                 .retain(|c, _| keep.iter().any(|(w, _)| w == c));
             for (c, topics) in wanted {
                 let feed = feeds.by_computer.entry(c.clone()).or_default();
-                if feed.position.is_some() {
+                // Followed already, for every topic now watched.
+                if feed.position.is_some() && topics.iter().all(|t| feed.topics.contains(t)) {
                     continue;
                 }
                 if feed

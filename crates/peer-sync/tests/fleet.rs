@@ -581,3 +581,29 @@ async fn refresh_pulls_a_snapshot_without_any_watcher() {
     .await;
     assert_eq!(b.sessions_of("a"), a.sessions_of("a"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_topic_watched_later_is_pulled_too() {
+    let hub = MemoryHub::new();
+    let (a, b) = two_online(&hub).await;
+    let project = model::Project {
+        computer: "a".into(),
+        name: "p".into(),
+        path: "/p".into(),
+        description: None,
+    };
+    a.cache.set_projects("a", vec![project.clone()]);
+    let (_gs, _rs) = b.watch(Topic::Sessions);
+    run_for(Duration::from_millis(200)).await;
+    assert_eq!(
+        &b.cache.projects_json(Some("a"))[..],
+        b"[]",
+        "not watched yet"
+    );
+    let (_gp, _rp) = b.watch(Topic::Preparation);
+    until(Duration::from_secs(5), "projects pulled", || {
+        serde_json::from_slice::<Vec<model::Project>>(&b.cache.projects_json(Some("a"))).unwrap()
+            == vec![project.clone()]
+    })
+    .await;
+}
