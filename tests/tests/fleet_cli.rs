@@ -588,6 +588,13 @@ async fn api_errors_exit_1_with_the_daemons_message() {
     assert_eq!(run.code, Some(1), "{run:#?}");
     assert!(run.stderr.contains("no-such-session"), "{run:#?}");
 
+    // A refused subscription ends `fleet events` instead of waiting forever.
+    let run = fleet(&d, &["events", "--computer", "not a name"]).await;
+    assert_eq!(run.code, Some(1), "{run:#?}");
+    assert!(run.stderr.contains("bad_field"), "{run:#?}");
+    let frame: Value = serde_json::from_str(run.stdout.lines().next().unwrap_or("")).unwrap();
+    assert_eq!(frame["type"], "error", "{run:#?}");
+
     let run = fleet(&d, &["session", "new", "--title", " "]).await;
     assert_eq!(run.code, Some(1), "{run:#?}");
     assert!(run.stderr.contains("title"), "{run:#?}");

@@ -1,0 +1,234 @@
+//! The WebSocket's frames (`PROTOCOL.md` section 4), pure: the ops a client sends,
+//! the frames the server sends, and [`Resume`], which remembers where each topic's
+//! stream stopped so that a reconnection asks for a replay (`since`) instead of a
+//! snapshot.
+
+use model::{EventName, Topic};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Where a topic's stream stopped: the daemon's boot and the last sequence number seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Since {
+    /// The daemon's boot id (`epoch`).
+    pub epoch: String,
+    /// The last `seq` received for the topic.
+    pub seq: u64,
+}
+
+/// `{"op":"subscribe",...}`: `computers` narrows (absent = all), `since` asks for a
+/// replay.
+pub fn subscribe_op(topic: Topic, computers: &[String], since: Option<&Since>) -> String {
+    let mut op = json!({"op": "subscribe", "topic": topic.as_str()});
+    if !computers.is_empty() {
+        op["computers"] = json!(computers);
+    }
+    if let Some(since) = since {
+        op["since"] = json!({"epoch": since.epoch, "seq": since.seq});
+    }
+    op.to_string()
+}
+
+/// `{"op":"refresh",...}`: pull data again from its owners.
+pub fn refresh_op(topic: Option<Topic>, computer: Option<&str>) -> String {
+    let mut op = json!({"op": "refresh"});
+    if let Some(topic) = topic {
+        op["topic"] = json!(topic.as_str());
+    }
+    if let Some(computer) = computer {
+        op["computer"] = json!(computer);
+    }
+    op.to_string()
+}
+
+/// One frame from the server.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// The whole current state of a topic.
+    Snapshot {
+        /// The topic.
+        topic: Topic,
+        /// The daemon's boot id.
+        epoch: String,
+        /// The sequence number the snapshot is at.
+        seq: u64,
+        /// `{"sessions":[..]}`, `{"projects":[..],"todos":[..]}` or `{"computers":[..]}`.
+        data: Value,
+    },
+    /// One change.
+    Event {
+        /// The topic.
+        topic: Topic,
+        /// The daemon's boot id.
+        epoch: String,
+        /// The change's sequence number.
+        seq: u64,
+        /// What happened.
+        event: EventName,
+        /// The event's data.
+        data: Value,
+    },
+    /// A frame the server could not take; the connection stays open.
+    Error {
+        /// A short fixed code.
+        code: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl ServerFrame {
+    /// Decodes one text frame.
+    ///
+    /// # Errors
+    /// The JSON error when the text is not a frame of the contract.
+    pub fn decode(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The topic, epoch and sequence number of a snapshot or event.
+    pub fn position(&self) -> Option<(Topic, &str, u64)> {
+        match self {
+            Self::Snapshot {
+                topic, epoch, seq, ..
+            }
+            | Self::Event {
+                topic, epoch, seq, ..
+            } => Some((*topic, epoch, *seq)),
+            Self::Error { .. } => None,
+        }
+    }
+}
+
+/// Where each topic's stream stopped, across connections.
+///
+/// The position is kept per topic: on one connection, a replay of one topic may arrive
+/// before events of another topic with smaller sequence numbers, so a single "last seq"
+/// could skip changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resume {
+    epoch: Option<String>,
+    seqs: BTreeMap<Topic, u64>,
+}
+
+impl Resume {
+    /// Notes a received frame's position.
+    pub fn note(&mut self, frame: &ServerFrame) {
+        let Some((topic, epoch, seq)) = frame.position() else {
+            return;
+        };
+        if self.epoch.as_deref() != Some(epoch) {
+            // A new daemon boot: positions of the old one mean nothing.
+            self.epoch = Some(epoch.to_owned());
+            self.seqs.clear();
+        }
+        let last = self.seqs.entry(topic).or_insert(seq);
+        *last = (*last).max(seq);
+    }
+
+    /// Where `topic` stopped, if anything of it was received.
+    pub fn since(&self, topic: Topic) -> Option<Since> {
+        Some(Since {
+            epoch: self.epoch.clone()?,
+            seq: *self.seqs.get(&topic)?,
+        })
+    }
+
+    /// The subscribe ops that resume every topic in `topics` where it stopped (a
+    /// snapshot for a topic never received).
+    pub fn subscribe_ops(&self, topics: &[Topic], computers: &[String]) -> Vec<String> {
+        topics
+            .iter()
+            .map(|&t| subscribe_op(t, computers, self.since(t).as_ref()))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(topic: &str, epoch: &str, seq: u64) -> ServerFrame {
+        let name = match topic {
+            "sessions" => "session_closed",
+            "preparation" => "projects_updated",
+            _ => "computer_updated",
+        };
+        ServerFrame::decode(
+            &json!({"type":"event","topic":topic,"epoch":epoch,"seq":seq,"event":name,"data":{}})
+                .to_string(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn decodes_the_three_frames() {
+        let s = ServerFrame::decode(
+            r#"{"type":"snapshot","topic":"computers","epoch":"b1","seq":4,"data":{"computers":[]}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.position(), Some((Topic::Computers, "b1", 4)));
+        let e = ServerFrame::decode(r#"{"type":"error","code":"bad_json","message":"m"}"#).unwrap();
+        assert_eq!(e.position(), None);
+        assert!(ServerFrame::decode(r#"{"type":"gossip"}"#).is_err());
+        assert!(
+            ServerFrame::decode(
+                r#"{"type":"event","topic":"sessions","epoch":"e","seq":1,"event":"weather","data":{}}"#
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn ops_are_the_contracts() {
+        assert_eq!(
+            subscribe_op(Topic::Sessions, &[], None),
+            r#"{"op":"subscribe","topic":"sessions"}"#
+        );
+        let since = Since {
+            epoch: "b".into(),
+            seq: 7,
+        };
+        let op: Value = serde_json::from_str(&subscribe_op(
+            Topic::Preparation,
+            &["x".into()],
+            Some(&since),
+        ))
+        .unwrap();
+        assert_eq!(
+            op,
+            json!({"op":"subscribe","topic":"preparation","computers":["x"],"since":{"epoch":"b","seq":7}})
+        );
+        assert_eq!(refresh_op(None, None), r#"{"op":"refresh"}"#);
+        let op: Value =
+            serde_json::from_str(&refresh_op(Some(Topic::Sessions), Some("a"))).unwrap();
+        assert_eq!(
+            op,
+            json!({"op":"refresh","topic":"sessions","computer":"a"})
+        );
+    }
+
+    #[test]
+    fn resume_tracks_each_topic_and_forgets_an_old_boot() {
+        let mut r = Resume::default();
+        assert_eq!(r.since(Topic::Sessions), None);
+        r.note(&event("sessions", "b1", 3));
+        r.note(&event("computers", "b1", 9));
+        r.note(&event("sessions", "b1", 5));
+        assert_eq!(r.since(Topic::Sessions).unwrap().seq, 5);
+        assert_eq!(r.since(Topic::Computers).unwrap().seq, 9);
+        assert_eq!(r.since(Topic::Preparation), None);
+        let ops = r.subscribe_ops(&Topic::ALL, &[]);
+        assert!(
+            ops[0].contains(r#""since":{"epoch":"b1","seq":5}"#),
+            "{}",
+            ops[0]
+        );
+        assert!(!ops[1].contains("since"), "{}", ops[1]);
+        r.note(&event("preparation", "b2", 1));
+        assert_eq!(r.since(Topic::Sessions), None);
+        assert_eq!(r.since(Topic::Preparation).unwrap().epoch, "b2");
+    }
+}
