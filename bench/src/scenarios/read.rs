@@ -1,0 +1,287 @@
+//! Scenario 1, `read`: `GET /v1/sessions` over the Unix socket on a daemon
+//! whose cache holds every session of a 10-computer fleet, against the
+//! naive design measured on the same fleet: asking the 10 peers at read
+//! time through Redis with the project's own snapshot request
+//! ([`NaiveReader`]), in parallel, and merging. Sizes: 1,000 and 10,000
+//! sessions spread evenly over the 10 computers. Also measured: a bare
+//! hyper server answering the same bytes ([`HttpFloorServer`]), the floor
+//! of any HTTP read of that size on this machine.
+
+use super::Ctx;
+use crate::client::{self, Conn};
+use crate::fleet::{Fleet, wait_count};
+use crate::floor_http::HttpFloorServer;
+use crate::naive::NaiveReader;
+use crate::report::{Outcome, ScenarioReport, Table, Verdict};
+use crate::stats::{Human, LATENCY_HEADERS, Samples, Summary, grouped, ratio};
+use crate::workload::create_sessions;
+use crate::ws::Ws;
+use anyhow::{Context as _, bail};
+use hyper::{Method, StatusCode};
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// Computers in the fleet.
+const COMPUTERS: usize = 10;
+
+/// Iterations (warm-up, measured) of each way of reading, per size.
+struct Plan {
+    sessions: usize,
+    cached: (usize, usize),
+    naive: (usize, usize),
+}
+
+pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
+    let plans = ctx.pick(
+        vec![
+            Plan {
+                sessions: 1_000,
+                cached: (500, 5_000),
+                naive: (20, 300),
+            },
+            Plan {
+                sessions: 10_000,
+                cached: (100, 1_000),
+                naive: (5, 100),
+            },
+        ],
+        vec![
+            Plan {
+                sessions: 100,
+                cached: (10, 100),
+                naive: (3, 10),
+            },
+            Plan {
+                sessions: 500,
+                cached: (10, 50),
+                naive: (2, 5),
+            },
+        ],
+    );
+    let names: Vec<String> = (0..COMPUTERS).map(|i| format!("c{i}")).collect();
+    let fleet = Fleet::start(&ctx.fleetd, &names).await?;
+    let measured = &fleet.daemons[0];
+    let mut naive =
+        NaiveReader::connect(&fleet.redis.url(), "fleet", "naive", names.clone()).await?;
+
+    let mut report = ScenarioReport::new("read");
+    let mut headers = vec!["sessions", "way of reading"];
+    headers.extend(LATENCY_HEADERS);
+    headers.push("answer");
+    let mut table = Table::new(
+        "read: GET /v1/sessions on c0 (cache) vs. asking 10 peers through Redis (naive)",
+        &headers,
+    );
+    let mut watcher: JoinSet<anyhow::Result<()>> = JoinSet::new();
+    let mut created = 0;
+    for plan in &plans {
+        create_spread(&fleet, plan.sessions - created).await?;
+        created = plan.sessions;
+        if watcher.is_empty() {
+            // A watcher on the measured daemon makes it pull every peer's
+            // sessions (and keep them fresh); its frames are drained.
+            let mut ws = Ws::connect(measured.socket()).await?;
+            ws.subscribe("sessions", None, Duration::from_secs(30))
+                .await?;
+            watcher.spawn(async move {
+                loop {
+                    ws.next_text(Duration::from_secs(3600)).await?;
+                }
+            });
+        }
+        let mut conn = Conn::connect(measured.socket()).await?;
+        let want = plan.sessions;
+        wait_count(&mut conn, "/v1/sessions", want, Duration::from_secs(120))
+            .await
+            .context("c0 did not get every session")?;
+
+        let (fresh, fresh_wall, bytes) = cached_fresh(measured.socket(), plan).await?;
+        let (kept, kept_wall) = cached_kept(&mut conn, plan).await?;
+        let (floor_fresh, floor_kept) = floor_reads(&mut conn, plan).await?;
+        let (slow, slow_wall, naive_bytes) = naive_reads(&mut naive, plan).await?;
+        let fresh = fresh.summary(fresh_wall).context("no cached samples")?;
+        let kept = kept.summary(kept_wall).context("no cached samples")?;
+        let slow = slow.summary(slow_wall).context("no naive samples")?;
+        for (label, sum, size) in [
+            ("cache, new connection per read", &fresh, bytes),
+            ("cache, kept-alive connection", &kept, bytes),
+            (
+                "floor: bare hyper, same bytes, new connection",
+                &floor_fresh,
+                bytes,
+            ),
+            (
+                "floor: bare hyper, same bytes, kept-alive",
+                &floor_kept,
+                bytes,
+            ),
+            ("naive, 10 peers via Redis", &slow, naive_bytes),
+        ] {
+            let mut row = vec![grouped(want as u64), label.to_owned()];
+            row.extend(sum.cells());
+            row.push(format!("{} KB", size / 1000));
+            table.row(row);
+        }
+        outcomes(
+            &mut report,
+            want,
+            [&fresh, &kept],
+            [&floor_fresh, &floor_kept],
+            &slow,
+        );
+    }
+    watcher.abort_all();
+    report.tables.push(table);
+    report.notes.push(format!(
+        "{COMPUTERS} daemons and Redis on this machine; sessions created over REST on each \
+         daemon ({} per computer at the largest size); the naive reader is an 11th computer \
+         written in the bench (fred, one pipeline of {COMPUTERS} XADDs, blocking XREAD of its \
+         inbox, merge and serialize)",
+        created / COMPUTERS
+    ));
+    Ok(report)
+}
+
+/// Creates `n` more sessions, an equal share on every daemon, all at once.
+async fn create_spread(fleet: &Fleet, n: usize) -> anyhow::Result<()> {
+    let mut tasks = JoinSet::new();
+    for d in &fleet.daemons {
+        let socket = d.socket().to_owned();
+        let computer = d.computer().to_owned();
+        let per = n / fleet.daemons.len();
+        tasks.spawn(async move { create_sessions(&socket, &computer, per, 4).await });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.context("a creating task failed")??;
+    }
+    Ok(())
+}
+
+/// Cached reads, each on a connection of its own (as `fleet` or `curl`
+/// would); also returns the answer's size.
+async fn cached_fresh(
+    socket: &std::path::Path,
+    plan: &Plan,
+) -> anyhow::Result<(Samples, Duration, usize)> {
+    let (warmup, iterations) = plan.cached;
+    let mut samples = Samples::with_capacity(iterations);
+    let mut bytes = 0;
+    let mut start = Instant::now();
+    for i in 0..warmup + iterations {
+        if i == warmup {
+            start = Instant::now();
+        }
+        let t0 = Instant::now();
+        let (status, body) = client::once(socket, Method::GET, "/v1/sessions", None).await?;
+        let took = t0.elapsed();
+        client::expect(status, StatusCode::OK, "/v1/sessions", &body)?;
+        bytes = body.len();
+        if i >= warmup {
+            samples.record(took);
+        }
+    }
+    Ok((samples, start.elapsed(), bytes))
+}
+
+/// The same answer from a bare hyper server ([`HttpFloorServer`]), new
+/// connection per read and kept-alive.
+async fn floor_reads(conn: &mut Conn, plan: &Plan) -> anyhow::Result<(Summary, Summary)> {
+    let body = conn.get_ok("/v1/sessions").await?;
+    let floor = HttpFloorServer::start(body)?;
+    let (fresh, fresh_wall, _) = cached_fresh(floor.socket(), plan).await?;
+    let mut kept_conn = Conn::connect(floor.socket()).await?;
+    let (kept, kept_wall) = cached_kept(&mut kept_conn, plan).await?;
+    Ok((
+        fresh.summary(fresh_wall).context("no floor samples")?,
+        kept.summary(kept_wall).context("no floor samples")?,
+    ))
+}
+
+/// Cached reads on one kept-alive connection.
+async fn cached_kept(conn: &mut Conn, plan: &Plan) -> anyhow::Result<(Samples, Duration)> {
+    let (warmup, iterations) = plan.cached;
+    let mut samples = Samples::with_capacity(iterations);
+    let mut start = Instant::now();
+    for i in 0..warmup + iterations {
+        if i == warmup {
+            start = Instant::now();
+        }
+        let t0 = Instant::now();
+        conn.get_ok("/v1/sessions").await?;
+        if i >= warmup {
+            samples.record(t0.elapsed());
+        }
+    }
+    Ok((samples, start.elapsed()))
+}
+
+/// Naive reads; each must bring back every session. Also returns the
+/// merged answer's size.
+async fn naive_reads(
+    naive: &mut NaiveReader,
+    plan: &Plan,
+) -> anyhow::Result<(Samples, Duration, usize)> {
+    let (warmup, iterations) = plan.naive;
+    let mut samples = Samples::with_capacity(iterations);
+    let mut bytes = 0;
+    let mut start = Instant::now();
+    for i in 0..warmup + iterations {
+        if i == warmup {
+            start = Instant::now();
+        }
+        let t0 = Instant::now();
+        let answer = naive.read(Duration::from_secs(30)).await?;
+        let took = t0.elapsed();
+        if answer.sessions != plan.sessions {
+            bail!(
+                "the naive read merged {} sessions, not {}",
+                answer.sessions,
+                plan.sessions
+            );
+        }
+        bytes = answer.json.len();
+        if i >= warmup {
+            samples.record(took);
+        }
+    }
+    Ok((samples, start.elapsed(), bytes))
+}
+
+fn outcomes(
+    report: &mut ScenarioReport,
+    sessions: usize,
+    cache: [&Summary; 2],
+    floor: [&Summary; 2],
+    slow: &Summary,
+) {
+    let n = grouped(sessions as u64);
+    let small = sessions <= 1_000;
+    for ((label, sum), bare) in [("new connection", cache[0]), ("kept-alive", cache[1])]
+        .into_iter()
+        .zip(floor)
+    {
+        report.outcomes.push(Outcome {
+            scenario: "read",
+            metric: format!("GET /v1/sessions, {n} sessions, {label}: p50 / p99"),
+            result: format!("{} / {}", Human(sum.p50), Human(sum.p99)),
+            baseline: format!(
+                "naive {} / {}; bare-hyper floor {} / {}",
+                Human(slow.p50),
+                Human(slow.p99),
+                Human(bare.p50),
+                Human(bare.p99)
+            ),
+            ratio: format!("naive/cache p50 {}", ratio(slow.p50, sum.p50)),
+            goal: if small {
+                "p99 < 1 ms; naive/cache p50 >= 50x".into()
+            } else {
+                "naive/cache p50 >= 50x".into()
+            },
+            verdict: Verdict::from_bool(
+                (!small || sum.p99 < Duration::from_millis(1))
+                    && slow.p50.as_secs_f64() >= 50.0 * sum.p50.as_secs_f64(),
+            ),
+        });
+    }
+}
