@@ -118,7 +118,12 @@ impl WsService {
                         return;
                     }
                 };
+                // tungstenite zero-fills its read buffer before every read
+                // attempt, and the connection loop polls the reader on every
+                // feed event: the 128 KiB default cost more than the rest of
+                // a fan-out together. Client frames are small.
                 let ws_config = WebSocketConfig::default()
+                    .read_buffer_size(4096)
                     .max_message_size(Some(inner.config.max_frame_bytes))
                     .max_frame_size(Some(inner.config.max_frame_bytes));
                 let stream = WebSocketStream::from_raw_socket(

@@ -55,6 +55,16 @@ pub(crate) fn object(fields: &[(&str, &[u8])]) -> Bytes {
     out.freeze()
 }
 
+/// Concatenates byte slices into one buffer of exactly their total size.
+pub(crate) fn concat<'a>(parts: impl Iterator<Item = &'a [u8]> + Clone) -> Bytes {
+    let len = parts.clone().map(<[u8]>::len).sum();
+    let mut out = BytesMut::with_capacity(len);
+    for p in parts {
+        out.put_slice(p);
+    }
+    out.freeze()
+}
+
 /// Appends a field to a serialized JSON object (`{...}` becomes
 /// `{...,"key":value}`).
 pub(crate) fn extend_object(object: &[u8], key: &str, value: &[u8]) -> Bytes {

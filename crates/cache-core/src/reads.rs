@@ -232,14 +232,32 @@ impl DaemonCache {
                 .collect();
             return Opening::Replay { seq, events };
         }
-        let data = st.snapshot_data(topic, filter, now);
-        let frame = json::object(&[
-            ("type", b"\"snapshot\""),
-            ("topic", &json::string(topic.as_str())),
-            ("epoch", st.feed.epoch_json()),
-            ("seq", seq.to_string().as_bytes()),
-            ("data", &data),
-        ]);
+        let seq_text = seq.to_string();
+        let head: [&[u8]; 7] = [
+            b"{\"type\":\"snapshot\",\"topic\":\"",
+            topic.as_str().as_bytes(),
+            b"\",\"epoch\":",
+            st.feed.epoch_json(),
+            b",\"seq\":",
+            seq_text.as_bytes(),
+            b",\"data\":",
+        ];
+        // The sessions list is cached as one buffer: copy it once, into the
+        // frame, rather than into `data` and then again into the frame.
+        let frame = match topic {
+            Topic::Sessions => {
+                let list = st.sessions_json(filter);
+                json::concat(head.iter().copied().chain([
+                    b"{\"sessions\":".as_slice(),
+                    &list,
+                    b"}}",
+                ]))
+            }
+            _ => {
+                let data = st.snapshot_data(topic, filter, now);
+                json::concat(head.iter().copied().chain([data.as_ref(), b"}"]))
+            }
+        };
         Opening::Snapshot { seq, frame }
     }
 
