@@ -1,30 +1,38 @@
 //! Session writes: committed to the local store first (durable before the
 //! answer), then written through to the cache, which publishes the change.
-//! One write at a time goes through both, so the cache sees every `rev` in
-//! the order the store made them: concurrent writes of one session are each
-//! published, none dropped as outdated.
+//! The cache is written from the store's commit hook, inside the store's
+//! critical section, so it sees every `rev` in the order the store made
+//! them: concurrent writes of one session are each published, none dropped
+//! as outdated, and no lock is held across the thread hops of a write.
 
 use api_rest::{LocalSessions, WriteError};
 use cache_core::DaemonCache;
 use local_store::SessionStore;
-use model::{NewSession, Session, SessionPatch};
+use model::{NewSession, Session, SessionPatch, SessionStatus};
+use std::sync::Arc;
 
 /// The local store and the cache, written in that order.
 pub struct LocalWrites {
     store: SessionStore,
-    cache: DaemonCache,
-    /// Held across the store commit and the cache update.
-    order: tokio::sync::Mutex<()>,
 }
 
 impl LocalWrites {
     /// Writes go to `store`, then `cache`.
     pub fn new(store: SessionStore, cache: DaemonCache) -> Self {
-        Self {
-            store,
-            cache,
-            order: tokio::sync::Mutex::new(()),
+        let through = cache;
+        let hooked = store.set_commit_hook(Arc::new(move |s: &Session| {
+            if s.status == SessionStatus::Closed {
+                through.close_session(&s.computer, &s.session_id, s.rev);
+            } else {
+                through.put_session(s.clone());
+            }
+        }));
+        if !hooked {
+            tracing::error!(
+                "the session store had a commit hook already: the cache may miss writes"
+            );
         }
+        Self { store }
     }
 
     /// The store, for flushing at shutdown.
@@ -49,24 +57,14 @@ fn map_err(e: local_store::Error) -> WriteError {
 #[async_trait::async_trait]
 impl LocalSessions for LocalWrites {
     async fn create(&self, req: NewSession) -> Result<Session, WriteError> {
-        let _order = self.order.lock().await;
-        let session = self.store.create(req).await.map_err(map_err)?;
-        self.cache.put_session(session.clone());
-        Ok(session)
+        self.store.create(req).await.map_err(map_err)
     }
 
     async fn update(&self, id: &str, patch: SessionPatch) -> Result<Session, WriteError> {
-        let _order = self.order.lock().await;
-        let session = self.store.update(id, patch).await.map_err(map_err)?;
-        self.cache.put_session(session.clone());
-        Ok(session)
+        self.store.update(id, patch).await.map_err(map_err)
     }
 
     async fn end(&self, id: &str) -> Result<(), WriteError> {
-        let _order = self.order.lock().await;
-        let session = self.store.end(id).await.map_err(map_err)?;
-        self.cache
-            .close_session(&session.computer, &session.session_id, session.rev);
-        Ok(())
+        self.store.end(id).await.map_err(map_err).map(|_| ())
     }
 }

@@ -29,7 +29,7 @@ pub mod watch;
 use std::path::PathBuf;
 
 pub use projects::{ProjectsConfig, scan_projects};
-pub use sessions::SessionStore;
+pub use sessions::{CommitHook, SessionStore};
 pub use todos::{parse_roadmap, read_todos};
 pub use watch::{PreparationUpdate, PreparationWatcher, scan_all};
 

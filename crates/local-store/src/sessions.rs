@@ -41,7 +41,14 @@ struct Inner {
     path: PathBuf,
     computer: String,
     clock: Arc<dyn Clock>,
+    on_commit: std::sync::OnceLock<CommitHook>,
 }
+
+/// Called with a session's new state right after each committed write
+/// (`closed` for an ended one), while the store still holds its connection:
+/// hooks see the writes in commit order, so a cache fed by one never gets
+/// `rev` k+1 before `rev` k.
+pub type CommitHook = Arc<dyn Fn(&Session) + Send + Sync>;
 
 impl fmt::Debug for SessionStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -95,8 +102,16 @@ impl SessionStore {
                 path: db_path.to_path_buf(),
                 computer: computer.to_owned(),
                 clock,
+                on_commit: std::sync::OnceLock::new(),
             }),
         })
+    }
+
+    /// Calls `hook` after every committed write from now on (see
+    /// [`CommitHook`]). A store has at most one hook: `false` when one was
+    /// set already (it stays).
+    pub fn set_commit_hook(&self, hook: CommitHook) -> bool {
+        self.inner.on_commit.set(hook).is_ok()
     }
 
     /// The database file.
@@ -135,12 +150,13 @@ impl SessionStore {
                 rev: 1,
                 stale: false,
             };
-            conn.execute(
-                &format!(
-                    "INSERT INTO sessions ({COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                ),
-                params![
+            let rev = rev_to_sql(inner, &session)?;
+            conn.prepare_cached(&format!(
+                "INSERT INTO sessions ({COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            ))
+            .and_then(|mut insert| {
+                insert.execute(params![
                     session.session_id,
                     session.title,
                     session.project_path,
@@ -151,10 +167,11 @@ impl SessionStore {
                     session.last_activity.as_millis(),
                     session.last_input,
                     session.last_output,
-                    rev_to_sql(inner, &session)?,
-                ],
-            )
+                    rev,
+                ])
+            })
             .map_err(|e| inner.sqlite(e))?;
+            inner.committed(&session);
             Ok(session)
         })
         .await
@@ -207,11 +224,14 @@ impl SessionStore {
             }
             s.rev += 1;
             s.last_activity = inner.clock.now();
-            tx.execute(
+            let rev = rev_to_sql(inner, &s)?;
+            tx.prepare_cached(
                 "UPDATE sessions SET title = ?2, project_path = ?3, agent = ?4, \
                  thinking_mode = ?5, status = ?6, last_activity = ?7, last_input = ?8, \
                  last_output = ?9, rev = ?10 WHERE session_id = ?1",
-                params![
+            )
+            .and_then(|mut update| {
+                update.execute(params![
                     s.session_id,
                     s.title,
                     s.project_path,
@@ -221,11 +241,12 @@ impl SessionStore {
                     s.last_activity.as_millis(),
                     s.last_input,
                     s.last_output,
-                    rev_to_sql(inner, &s)?,
-                ],
-            )
+                    rev,
+                ])
+            })
             .map_err(|e| inner.sqlite(e))?;
             tx.commit().map_err(|e| inner.sqlite(e))?;
+            inner.committed(&s);
             Ok(s)
         })
         .await
@@ -247,9 +268,11 @@ impl SessionStore {
             s.status = SessionStatus::Closed;
             s.rev += 1;
             s.last_activity = inner.clock.now();
-            tx.execute("DELETE FROM sessions WHERE session_id = ?1", [&id])
+            tx.prepare_cached("DELETE FROM sessions WHERE session_id = ?1")
+                .and_then(|mut delete| delete.execute([&id]))
                 .map_err(|e| inner.sqlite(e))?;
             tx.commit().map_err(|e| inner.sqlite(e))?;
+            inner.committed(&s);
             Ok(s)
         })
         .await
@@ -331,6 +354,13 @@ impl SessionStore {
 }
 
 impl Inner {
+    /// Tells the hook, if any, about a committed write.
+    fn committed(&self, session: &Session) {
+        if let Some(hook) = self.on_commit.get() {
+            hook(session);
+        }
+    }
+
     /// The connection. A panic while it was held leaves it usable (an open
     /// transaction rolls back when dropped), so poisoning is ignored.
     fn lock(&self) -> MutexGuard<'_, Connection> {

@@ -72,11 +72,10 @@ impl Row {
 }
 
 pub(super) fn load(inner: &Inner, conn: &Connection, id: &str) -> Result<Option<Session>, Error> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM sessions WHERE session_id = ?1"),
-        [id],
-        read_row,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM sessions WHERE session_id = ?1"
+    ))
+    .and_then(|mut select| select.query_row([id], read_row))
     .optional()
     .map_err(|e| inner.sqlite(e))?
     .map(|row| row.into_session(inner))
