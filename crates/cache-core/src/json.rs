@@ -9,7 +9,12 @@ use serde::Serialize;
 /// is unreachable in practice; it still yields valid JSON (`null`).
 pub(crate) fn to_bytes<T: Serialize>(value: &T) -> Bytes {
     match serde_json::to_vec(value) {
-        Ok(v) => Bytes::from(v),
+        Ok(mut v) => {
+            // The Vec grew by doubling; a record lives long, so give back
+            // the slack (up to half of every buffer) before keeping it.
+            v.shrink_to_fit();
+            Bytes::from(v)
+        }
         Err(e) => {
             tracing::error!(error = %e, "serializing a cache record failed");
             Bytes::from_static(b"null")
