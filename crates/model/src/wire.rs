@@ -289,12 +289,13 @@ pub struct HeartbeatBody {
 }
 
 /// The body of an event entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventBody {
     /// What happened.
     pub event: EventName,
-    /// The event's data, as WebSocket clients get it.
-    pub data: serde_json::Value,
+    /// The event's data, as WebSocket clients get it, kept unparsed so the
+    /// receiver decodes it once, straight into the record it describes.
+    pub data: Box<serde_json::value::RawValue>,
     /// The record's revision, where it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rev: Option<u64>,

@@ -270,28 +270,28 @@ fn apply_event(shared: &Shared, owner: &str, body: EventBody) -> Result<(), Wire
     let bad = |e: serde_json::Error| WireError::Body(e.to_string());
     match body.event {
         EventName::SessionStarted | EventName::SessionUpdated => {
-            let s: Session = serde_json::from_value(body.data).map_err(bad)?;
+            let s: Session = serde_json::from_str(body.data.get()).map_err(bad)?;
             if s.computer != owner {
                 return Err(forged(owner, &s.computer));
             }
             cache.put_session(s);
         }
         EventName::SessionClosed => {
-            let d: ClosedData = serde_json::from_value(body.data).map_err(bad)?;
+            let d: ClosedData = serde_json::from_str(body.data.get()).map_err(bad)?;
             if d.computer != owner {
                 return Err(forged(owner, &d.computer));
             }
             cache.close_session(owner, &d.session_id, body.rev.unwrap_or(u64::MAX));
         }
         EventName::ProjectsUpdated => {
-            let d: ProjectsData = serde_json::from_value(body.data).map_err(bad)?;
+            let d: ProjectsData = serde_json::from_str(body.data.get()).map_err(bad)?;
             if d.computer != owner || d.projects.iter().any(|p| p.computer != owner) {
                 return Err(forged(owner, &d.computer));
             }
             cache.set_projects(owner, d.projects);
         }
         EventName::TodosUpdated => {
-            let d: TodosData = serde_json::from_value(body.data).map_err(bad)?;
+            let d: TodosData = serde_json::from_str(body.data.get()).map_err(bad)?;
             if d.computer != owner || d.todos.iter().any(|t| t.computer != owner) {
                 return Err(forged(owner, &d.computer));
             }
