@@ -7,9 +7,10 @@ use std::io::IsTerminal;
 
 use model::Metrics;
 use std::sync::Arc;
-use tracing::{Event, Level, Subscriber};
+use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -51,7 +52,7 @@ pub fn init(format: LogFormat, metrics: Arc<Metrics>) {
     };
     let installed = tracing_subscriber::registry()
         .with(fmt)
-        .with(DiskSkips { metrics })
+        .with(DiskSkips { metrics }.with_filter(filter_fn(DiskSkips::counts)))
         .try_init();
     // Failing means a subscriber was installed before; it stays in charge.
     if installed.is_ok()
@@ -66,11 +67,16 @@ struct DiskSkips {
     metrics: Arc<Metrics>,
 }
 
+impl DiskSkips {
+    /// The events it counts. As a per-layer filter it is judged once per
+    /// call site, so this layer never turns on debug logging elsewhere.
+    fn counts(meta: &Metadata<'_>) -> bool {
+        *meta.level() == Level::WARN && meta.target().starts_with("local_store")
+    }
+}
+
 impl<S: Subscriber> Layer<S> for DiskSkips {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        let meta = event.metadata();
-        if *meta.level() == Level::WARN && meta.target().starts_with("local_store") {
-            self.metrics.dropped("disk", "skipped");
-        }
+    fn on_event(&self, _event: &Event<'_>, _ctx: Context<'_, S>) {
+        self.metrics.dropped("disk", "skipped");
     }
 }
