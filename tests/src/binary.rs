@@ -1,9 +1,9 @@
-//! Where the `fleetd` binary under test is, building it once if it is missing.
+//! Where the binaries under test (`fleetd`, `fleet`) are, building each once if missing.
 //!
-//! Order: `$FLEETD_BIN` if set; else `target/<profile>/fleetd` beside this test executable
-//! (`current_exe()` is `target/<profile>/deps/<test>-<hash>`); if that file is missing,
-//! `cargo build -p daemon --bin fleetd` for the same profile and target dir, once per test
-//! process. `scripts/test.sh` builds every binary before the tests, so an up-to-date binary
+//! Order: `$FLEETD_BIN` / `$FLEET_BIN` if set; else `target/<profile>/<name>` beside this
+//! test executable (`current_exe()` is `target/<profile>/deps/<test>-<hash>`); if that file
+//! is missing, `cargo build -p <package> --bin <name>` for the same profile and target dir,
+//! once per test process. `scripts/test.sh` builds every binary before the tests, so an up-to-date binary
 //! is normally there; run `cargo build -p daemon` yourself after changing the daemon when
 //! running `cargo test -p fleet-tests` alone.
 
@@ -13,7 +13,30 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-static FLEETD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+/// A binary of this workspace that tests run.
+struct Binary {
+    /// The file name, e.g. `fleetd`.
+    name: &'static str,
+    /// The package that builds it.
+    package: &'static str,
+    /// The variable that overrides where it is.
+    env_var: &'static str,
+}
+
+const FLEETD: Binary = Binary {
+    name: "fleetd",
+    package: "daemon",
+    env_var: "FLEETD_BIN",
+};
+
+const FLEET: Binary = Binary {
+    name: "fleet",
+    package: "fleet",
+    env_var: "FLEET_BIN",
+};
+
+static FLEETD_PATH: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+static FLEET_PATH: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 
 /// Path of the `fleetd` binary to test.
 ///
@@ -21,34 +44,49 @@ static FLEETD: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 ///
 /// When it is missing and building it fails; the message says what was run.
 pub fn fleetd_path() -> PathBuf {
-    match FLEETD.get_or_init(locate_or_build) {
+    unwrap_or_panic(FLEETD_PATH.get_or_init(|| locate_or_build(&FLEETD)))
+}
+
+/// Path of the `fleet` client binary to test.
+///
+/// # Panics
+///
+/// When it is missing and building it fails; the message says what was run.
+pub fn fleet_path() -> PathBuf {
+    unwrap_or_panic(FLEET_PATH.get_or_init(|| locate_or_build(&FLEET)))
+}
+
+fn unwrap_or_panic(found: &Result<PathBuf, String>) -> PathBuf {
+    match found {
         Ok(path) => path.clone(),
         Err(message) => panic!("{message}"),
     }
 }
 
-fn locate_or_build() -> Result<PathBuf, String> {
-    if let Some(path) = env::var_os("FLEETD_BIN") {
+fn locate_or_build(bin: &Binary) -> Result<PathBuf, String> {
+    if let Some(path) = env::var_os(bin.env_var) {
         let path = PathBuf::from(path);
         return if path.is_file() {
             Ok(path)
         } else {
-            Err(format!("FLEETD_BIN={} is not a file", path.display()))
+            Err(format!("{}={} is not a file", bin.env_var, path.display()))
         };
     }
     let exe = env::current_exe().map_err(|e| format!("cannot find the test executable: {e}"))?;
     let profile_dir = profile_dir(&exe)
         .ok_or_else(|| format!("cannot tell the target dir from {}", exe.display()))?;
-    let binary = profile_dir.join("fleetd");
+    let binary = profile_dir.join(bin.name);
     if binary.is_file() {
         return Ok(binary);
     }
-    build(profile_dir)?;
+    build(bin, profile_dir)?;
     if binary.is_file() {
         Ok(binary)
     } else {
         Err(format!(
-            "`cargo build -p daemon --bin fleetd` succeeded but {} does not exist",
+            "`cargo build -p {} --bin {}` succeeded but {} does not exist",
+            bin.package,
+            bin.name,
             binary.display()
         ))
     }
@@ -64,7 +102,7 @@ fn profile_dir(exe: &Path) -> Option<&Path> {
     }
 }
 
-fn build(profile_dir: &Path) -> Result<(), String> {
+fn build(bin: &Binary, profile_dir: &Path) -> Result<(), String> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -72,7 +110,7 @@ fn build(profile_dir: &Path) -> Result<(), String> {
     let mut command = Command::new(&cargo);
     command
         .current_dir(workspace)
-        .args(["build", "-p", "daemon", "--bin", "fleetd"]);
+        .args(["build", "-p", bin.package, "--bin", bin.name]);
     match profile_dir.file_name().and_then(|name| name.to_str()) {
         Some("debug") | None => {}
         Some("release") => {
@@ -87,19 +125,22 @@ fn build(profile_dir: &Path) -> Result<(), String> {
     }
     eprintln!(
         "fleet-tests: {} is missing, running {command:?}",
-        profile_dir.join("fleetd").display()
+        profile_dir.join(bin.name).display()
     );
     let status = command.status().map_err(|e| {
         format!(
-            "cannot run `{} build -p daemon --bin fleetd`: {e}",
-            cargo.to_string_lossy()
+            "cannot run `{} build -p {} --bin {}`: {e}",
+            cargo.to_string_lossy(),
+            bin.package,
+            bin.name
         )
     })?;
     if status.success() {
         Ok(())
     } else {
         Err(format!(
-            "building fleetd failed ({status}): run `cargo build -p daemon --bin fleetd` to see why"
+            "building {} failed ({status}): run `cargo build -p {} --bin {}` to see why",
+            bin.name, bin.package, bin.name
         ))
     }
 }

@@ -48,7 +48,7 @@ pub mod redis;
 pub mod resp;
 pub mod ws;
 
-pub use binary::fleetd_path;
+pub use binary::{fleet_path, fleetd_path};
 pub use daemon::{DaemonFixture, TERMINATE_TIMEOUT};
 pub use daemon_builder::{DAEMON_START_TIMEOUT, DaemonBuilder};
 pub use eventually::{DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Outcome, Poller, eventually};

@@ -7,14 +7,12 @@
 //! fixture does for `fleetd`: run `cargo build -p fleet` after changing it when running
 //! these tests alone.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use fleet_tests::{
-    Bytes, DaemonFixture, Method, StatusCode, Value, assert_eventually, free_addr, json,
+    Bytes, DaemonFixture, Method, StatusCode, Value, assert_eventually, fleet_path, free_addr, json,
 };
 
 /// What one run of `fleet` did.
@@ -36,72 +34,6 @@ impl Run {
     fn json(&self) -> Value {
         serde_json::from_str(self.ok())
             .unwrap_or_else(|e| panic!("fleet printed no JSON ({e}): {self:#?}"))
-    }
-}
-
-static FLEET: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-
-/// The `fleet` binary: `$FLEET_BIN`, else `target/<profile>/fleet`, built if missing.
-fn fleet_path() -> PathBuf {
-    match FLEET.get_or_init(locate_or_build) {
-        Ok(path) => path.clone(),
-        Err(message) => panic!("{message}"),
-    }
-}
-
-fn locate_or_build() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os("FLEET_BIN") {
-        let path = PathBuf::from(path);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(format!("FLEET_BIN={} is not a file", path.display()))
-        };
-    }
-    let exe = std::env::current_exe().map_err(|e| format!("no test executable path: {e}"))?;
-    let dir = exe.parent().ok_or("the test executable has no directory")?;
-    let profile_dir = if dir.file_name().is_some_and(|n| n == "deps") {
-        dir.parent().ok_or("deps/ has no parent")?
-    } else {
-        dir
-    };
-    let binary = profile_dir.join("fleet");
-    if binary.is_file() {
-        return Ok(binary);
-    }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .ok_or("the fleet-tests crate has no parent directory")?;
-    let mut command = Command::new(&cargo);
-    command
-        .current_dir(workspace)
-        .args(["build", "-p", "fleet", "--bin", "fleet"]);
-    match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") | None => {}
-        Some("release") => {
-            command.arg("--release");
-        }
-        Some(other) => {
-            command.args(["--profile", other]);
-        }
-    }
-    if let Some(target_dir) = profile_dir.parent() {
-        command.arg("--target-dir").arg(target_dir);
-    }
-    eprintln!(
-        "fleet_cli: {} is missing, running {command:?}",
-        binary.display()
-    );
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run `cargo build -p fleet --bin fleet`: {e}"))?;
-    if status.success() && binary.is_file() {
-        Ok(binary)
-    } else {
-        Err(format!(
-            "building fleet failed ({status}): run `cargo build -p fleet --bin fleet` to see why"
-        ))
     }
 }
 
