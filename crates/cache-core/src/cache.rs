@@ -167,23 +167,21 @@ impl DaemonCache {
     /// removes the session.
     pub fn put_session(&self, session: Session) -> Applied {
         let now = self.inner.clock.monotonic();
+        // Serialized before the lock: it is the record, and what
+        // `classify` compares.
+        let record = SessionRecord::new(&session);
         let mut st = self.inner.state.write();
-        let applied = st.sessions.classify(&session);
+        let applied = st.sessions.classify(&record);
         match applied {
             Applied::Started | Applied::Updated => {
-                let record = SessionRecord::new(session);
                 let event = if applied == Applied::Started {
                     EventName::SessionStarted
                 } else {
                     EventName::SessionUpdated
                 };
-                let (computer, rev, data) = (
-                    record.session.computer.clone(),
-                    record.session.rev,
-                    record.json.clone(),
-                );
+                let (rev, data) = (record.rev, record.json.clone());
                 st.sessions.insert(record);
-                st.publish(self.metrics(), event, &computer, data, Some(rev));
+                st.publish(self.metrics(), event, &session.computer, data, Some(rev));
             }
             Applied::Closed => {
                 st.sessions.remove(&session.session_id, session.rev, now);
@@ -207,7 +205,7 @@ impl DaemonCache {
         let now = self.inner.clock.monotonic();
         let mut st = self.inner.state.write();
         match st.sessions.get(session_id) {
-            Some(held) if held.session.rev > rev || held.session.computer != computer => {
+            Some(held) if held.rev > rev || &*held.computer != computer => {
                 return Applied::Outdated;
             }
             Some(_) => {}
@@ -235,7 +233,7 @@ impl DaemonCache {
                 .ids_of(computer)
                 .into_iter()
                 .filter(|id| !keep.contains(id))
-                .filter_map(|id| st.sessions.get(&id).map(|r| (id, r.session.rev)))
+                .filter_map(|id| st.sessions.get(&id).map(|r| (id, r.rev)))
                 .collect()
         };
         for (id, rev) in gone {
@@ -379,13 +377,16 @@ pub(crate) fn mark_offline(
         let Some(held) = st.sessions.get(&id) else {
             continue;
         };
-        if held.session.stale {
+        if held.stale {
             continue;
         }
-        let mut s = held.session.clone();
+        let Some(mut s) = held.session() else {
+            tracing::error!(session_id = %id, "cached session JSON does not decode; not marked stale");
+            continue;
+        };
         s.stale = true;
-        let record = SessionRecord::new(s);
-        let (rev, data) = (record.session.rev, record.json.clone());
+        let record = SessionRecord::new(&s);
+        let (rev, data) = (record.rev, record.json.clone());
         st.sessions.insert(record);
         st.publish(metrics, EventName::SessionUpdated, name, data, Some(rev));
     }

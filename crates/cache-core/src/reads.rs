@@ -73,7 +73,7 @@ impl State {
             ComputerFilter::Only(_) => json::array(
                 self.sessions
                     .iter(None)
-                    .filter(|r| filter.matches(&r.session.computer))
+                    .filter(|r| filter.matches(&r.computer))
                     .map(|r| &r.json),
             ),
         }

@@ -9,19 +9,45 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::time::Instant;
 
-/// A cached session with its JSON, serialized once when it changed.
+/// A cached session: its JSON, serialized once when it changed, and the few
+/// fields the cache indexes and judges by. The JSON is the record: the
+/// whole [`Session`] is not kept beside it, which halves what a cached
+/// session costs (see `docs/performance.md`).
 #[derive(Debug)]
 pub struct SessionRecord {
-    /// The session.
-    pub session: Session,
+    /// The session's id (shared with the table's indexes).
+    pub session_id: Arc<str>,
+    /// The owning computer.
+    pub computer: Box<str>,
+    /// The owner's revision.
+    pub rev: u64,
+    /// When it last changed, for the newest-first order.
+    pub last_activity: Timestamp,
+    /// Whether the owner is offline and this is its last known state.
+    pub stale: bool,
+    /// Its state.
+    pub status: SessionStatus,
     /// Its JSON.
     pub json: Bytes,
 }
 
 impl SessionRecord {
-    pub(crate) fn new(session: Session) -> Arc<Self> {
-        let json = json::to_bytes(&session);
-        Arc::new(Self { session, json })
+    pub(crate) fn new(session: &Session) -> Arc<Self> {
+        Arc::new(Self {
+            session_id: Arc::from(session.session_id.as_str()),
+            computer: session.computer.as_str().into(),
+            rev: session.rev,
+            last_activity: session.last_activity,
+            stale: session.stale,
+            status: session.status,
+            json: json::to_bytes(session),
+        })
+    }
+
+    /// The whole session, decoded from the record's JSON (which the cache
+    /// wrote itself, so it always decodes; `None` would mean a bug).
+    pub fn session(&self) -> Option<Session> {
+        serde_json::from_slice(&self.json).ok()
     }
 }
 
@@ -40,18 +66,18 @@ pub enum Applied {
     Outdated,
 }
 
-type OrderKey = (Reverse<Timestamp>, String);
+type OrderKey = (Reverse<Timestamp>, Arc<str>);
 
 #[derive(Default)]
 pub(crate) struct SessionTable {
-    by_id: HashMap<String, Arc<SessionRecord>>,
+    by_id: HashMap<Arc<str>, Arc<SessionRecord>>,
     order: BTreeSet<OrderKey>,
     tombstones: HashMap<String, (u64, Instant)>,
     list_cache: parking_lot::Mutex<Option<Bytes>>,
 }
 
-fn key(s: &Session) -> OrderKey {
-    (Reverse(s.last_activity), s.session_id.clone())
+fn key(r: &SessionRecord) -> OrderKey {
+    (Reverse(r.last_activity), r.session_id.clone())
 }
 
 impl SessionTable {
@@ -63,9 +89,10 @@ impl SessionTable {
         self.by_id.get(id)
     }
 
-    /// Decides what `incoming` would do, without changing anything.
-    pub(crate) fn classify(&self, incoming: &Session) -> Applied {
-        if let Some((rev, _)) = self.tombstones.get(&incoming.session_id)
+    /// Decides what `incoming` would do, without changing anything. Two
+    /// states are the same when their JSON is: the cache serializes both.
+    pub(crate) fn classify(&self, incoming: &SessionRecord) -> Applied {
+        if let Some((rev, _)) = self.tombstones.get(&*incoming.session_id)
             && incoming.rev <= *rev
         {
             return Applied::Outdated;
@@ -74,17 +101,17 @@ impl SessionTable {
             None if incoming.status == SessionStatus::Closed => Applied::Outdated,
             None => Applied::Started,
             Some(held) => {
-                let held = &held.session;
+                let same = held.json == incoming.json;
                 // A stale copy yields to the owner's state of the same rev.
                 if incoming.rev < held.rev || (incoming.rev == held.rev && !held.stale) {
-                    if held == incoming {
+                    if same {
                         Applied::Unchanged
                     } else {
                         Applied::Outdated
                     }
                 } else if incoming.status == SessionStatus::Closed {
                     Applied::Closed
-                } else if held == incoming {
+                } else if same {
                     Applied::Unchanged
                 } else {
                     Applied::Updated
@@ -94,12 +121,12 @@ impl SessionTable {
     }
 
     pub(crate) fn insert(&mut self, record: Arc<SessionRecord>) {
-        if let Some(old) = self.by_id.get(&record.session.session_id) {
-            self.order.remove(&key(&old.session));
+        if let Some(old) = self.by_id.get(&record.session_id) {
+            self.order.remove(&key(old));
         }
-        self.tombstones.remove(&record.session.session_id);
-        self.order.insert(key(&record.session));
-        self.by_id.insert(record.session.session_id.clone(), record);
+        self.tombstones.remove(&*record.session_id);
+        self.order.insert(key(&record));
+        self.by_id.insert(record.session_id.clone(), record);
         *self.list_cache.get_mut() = None;
     }
 
@@ -111,9 +138,9 @@ impl SessionTable {
         now: Instant,
     ) -> Option<Arc<SessionRecord>> {
         let old = self.by_id.remove(id)?;
-        self.order.remove(&key(&old.session));
+        self.order.remove(&key(&old));
         self.tombstones
-            .insert(id.to_owned(), (rev.max(old.session.rev), now));
+            .insert(id.to_owned(), (rev.max(old.rev), now));
         *self.list_cache.get_mut() = None;
         Some(old)
     }
@@ -132,15 +159,15 @@ impl SessionTable {
         self.order
             .iter()
             .filter_map(|(_, id)| self.by_id.get(id))
-            .filter(move |r| computer.is_none_or(|c| r.session.computer == c))
+            .filter(move |r| computer.is_none_or(|c| &*r.computer == c))
     }
 
     /// The ids of one computer's sessions.
     pub(crate) fn ids_of(&self, computer: &str) -> Vec<String> {
         self.by_id
             .values()
-            .filter(|r| r.session.computer == computer)
-            .map(|r| r.session.session_id.clone())
+            .filter(|r| &*r.computer == computer)
+            .map(|r| r.session_id.to_string())
             .collect()
     }
 

@@ -55,7 +55,7 @@ impl DaemonCache {
                 }
                 Some(since) if now.saturating_duration_since(since) >= cfg.stale_retention => {
                     for id in st.sessions.ids_of(&name) {
-                        let rev = st.sessions.get(&id).map_or(0, |r| r.session.rev);
+                        let rev = st.sessions.get(&id).map_or(0, |r| r.rev);
                         st.sessions.remove(&id, rev, now);
                         st.publish(
                             metrics,

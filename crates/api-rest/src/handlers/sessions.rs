@@ -73,7 +73,7 @@ where
     patch.validate()?;
     let held = api.cache.session(id);
     if let Some(record) = &held {
-        ensure_local(api, id, &record.session.computer)?;
+        ensure_local(api, id, &record.computer)?;
         if patch.is_empty() {
             return ok_bytes(record.json.clone());
         }
@@ -87,7 +87,7 @@ where
 pub(crate) async fn end(api: &ApiParts, query: Option<&str>, id: &str) -> Answer {
     Query::parse(query, &[])?;
     if let Some(record) = api.cache.session(id) {
-        ensure_local(api, id, &record.session.computer)?;
+        ensure_local(api, id, &record.computer)?;
     }
     api.sessions.end(id).await?;
     Ok(response::empty(StatusCode::NO_CONTENT))

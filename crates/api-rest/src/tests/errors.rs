@@ -62,7 +62,7 @@ async fn bad_bodies_are_400() {
     )
     .await;
     assert_eq!(f.cache.counts().sessions, 1);
-    assert_eq!(f.cache.session("s1").unwrap().session.rev, 1);
+    assert_eq!(f.cache.session("s1").unwrap().rev, 1);
 
     let a = call(&f.api, Method::POST, "/v1/sessions", Some(r#"{"title":1}"#)).await;
     let message = a.json()["error"]["message"].as_str().unwrap().to_owned();
@@ -245,8 +245,8 @@ async fn writes_to_another_computers_session_are_409() {
     )
     .await;
     let held = f.cache.session("remote").unwrap();
-    assert_eq!(held.session.rev, 4);
-    assert_eq!(held.session.title, "title remote");
+    assert_eq!(held.rev, 4);
+    assert_eq!(held.session().unwrap().title, "title remote");
 }
 
 #[tokio::test]

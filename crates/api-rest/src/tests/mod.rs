@@ -95,13 +95,15 @@ impl FakeStore {
         let record = self.cache.session(id).ok_or_else(|| WriteError::NotFound {
             session_id: id.into(),
         })?;
-        if record.session.computer != LOCAL {
+        if &*record.computer != LOCAL {
             return Err(WriteError::NotOwned {
                 session_id: id.into(),
-                owner: record.session.computer.clone(),
+                owner: record.computer.to_string(),
             });
         }
-        Ok(record.session.clone())
+        record.session().ok_or_else(|| WriteError::Internal {
+            reason: "cached JSON does not decode".into(),
+        })
     }
 }
 

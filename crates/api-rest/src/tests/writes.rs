@@ -42,7 +42,7 @@ async fn patch_changes_a_local_session() {
     assert_eq!(s["status"], "waiting");
     assert_eq!(s["last_input"], "go on");
     assert_eq!(s["rev"], 2);
-    assert_eq!(f.cache.session("s1").unwrap().session.rev, 2);
+    assert_eq!(f.cache.session("s1").unwrap().rev, 2);
 }
 
 #[tokio::test]
@@ -52,7 +52,7 @@ async fn an_empty_patch_answers_the_current_state_without_a_write() {
     let a = call(&f.api, Method::PATCH, "/v1/sessions/s1", Some("{}")).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body, f.cache.session("s1").unwrap().json);
-    assert_eq!(f.cache.session("s1").unwrap().session.rev, 3);
+    assert_eq!(f.cache.session("s1").unwrap().rev, 3);
 }
 
 #[tokio::test]
