@@ -28,5 +28,5 @@ pub use config::CacheConfig;
 pub use feed::{FeedEvent, Since};
 pub use interest::{ALL_COMPUTERS, InterestGuard};
 pub use reads::{CacheCounts, Opening};
-pub use sessions::{Applied, SessionRecord};
+pub use sessions::{Applied, LIST_CACHE_MAX_BYTES, SessionRecord};
 pub use sweep::SweepReport;

@@ -68,6 +68,10 @@ pub enum Applied {
 
 type OrderKey = (Reverse<Timestamp>, Arc<str>);
 
+/// The largest session list kept ready between changes (8 MiB, about 20,000
+/// sessions): every read up to that size is one copy of a ready buffer.
+pub const LIST_CACHE_MAX_BYTES: usize = 8 * 1024 * 1024;
+
 #[derive(Default)]
 pub(crate) struct SessionTable {
     by_id: HashMap<Arc<str>, Arc<SessionRecord>>,
@@ -171,14 +175,18 @@ impl SessionTable {
             .collect()
     }
 
-    /// The JSON array of every session, newest first; cached until the next change.
+    /// The JSON array of every session, newest first; cached until the
+    /// next change when it is at most [`LIST_CACHE_MAX_BYTES`] (a larger
+    /// list is built per read rather than held twice in memory).
     pub(crate) fn list_json(&self) -> Bytes {
         let mut cache = self.list_cache.lock();
         if let Some(b) = &*cache {
             return b.clone();
         }
         let b = json::array(self.iter(None).map(|r| &r.json));
-        *cache = Some(b.clone());
+        if b.len() <= LIST_CACHE_MAX_BYTES {
+            *cache = Some(b.clone());
+        }
         b
     }
 }
