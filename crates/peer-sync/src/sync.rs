@@ -12,7 +12,7 @@ use model::wire::{Envelope, INBOX_MAXLEN, Keys, Kind, RequestBody};
 use model::{Interest, Metrics, PeerTransport, Topic};
 use parking_lot::Mutex;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -251,7 +251,6 @@ impl PeerSync {
         let stopped = tokio::time::timeout(deadline / 2, self.tasks.wait())
             .await
             .is_ok();
-        self.shared.check_gaps.store(false, Ordering::Relaxed);
         stopped
     }
 }
