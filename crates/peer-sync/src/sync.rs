@@ -248,10 +248,9 @@ impl PeerSync {
             tracing::warn!(reason = "transport unavailable", "could not say leave");
         }
         self.cancel.cancel();
-        let stopped = tokio::time::timeout(deadline / 2, self.tasks.wait())
+        tokio::time::timeout(deadline / 2, self.tasks.wait())
             .await
-            .is_ok();
-        stopped
+            .is_ok()
     }
 }
 
