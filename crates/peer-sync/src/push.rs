@@ -6,7 +6,7 @@
 use crate::snapshot;
 use crate::sync::{Request, Shared};
 use cache_core::FeedEvent;
-use model::wire::{EVENTS_MAXLEN, Envelope, INBOX_MAXLEN, Kind, ResponseBody};
+use model::wire::{EVENTS_MAXLEN, Envelope, INBOX_MAXLEN, Kind};
 use model::{StreamId, Topic};
 use std::sync::Arc;
 use std::time::Duration;
@@ -176,14 +176,12 @@ async fn serve(shared: &Shared, req: Request) {
             return;
         }
     };
-    let body = ResponseBody {
-        id: req.id,
-        ok: true,
-        data: snapshot::build(&shared.cache, &req.topics),
-        events_id: events_id.to_string(),
-        error: None,
+    let env = Envelope {
+        kind: Kind::Response,
+        from: shared.me.clone(),
+        boot: shared.boot.clone(),
+        body: snapshot::response(&shared.cache, &req.id, &req.topics, events_id),
     };
-    let env = Envelope::new(Kind::Response, &shared.me, &shared.boot, &body);
     tracing::debug!(peer = %req.from, %events_id, "serving snapshot");
     shared
         .send(&shared.keys.inbox(&req.from), &env, INBOX_MAXLEN)

@@ -1,23 +1,47 @@
 //! Snapshots between daemons: what this daemon sends when asked, and how a
 //! received one replaces what the cache held about its sender.
 
+use bytes::Bytes;
 use cache_core::DaemonCache;
 use model::wire::SnapshotData;
-use model::{Metrics, Project, Session, Todo, Topic};
+use model::{Metrics, Project, Session, StreamId, Todo, Topic};
 use std::collections::BTreeMap;
 
-/// This computer's own data for the topics asked.
-pub(crate) fn build(cache: &DaemonCache, topics: &[Topic]) -> SnapshotData {
+/// The body of a snapshot response (`ResponseBody` of `model::wire`) with
+/// this computer's own data for the topics asked, concatenated from the
+/// cache's serialized lists rather than parsed and serialized again.
+pub(crate) fn response(
+    cache: &DaemonCache,
+    id: &str,
+    topics: &[Topic],
+    events_id: StreamId,
+) -> Bytes {
     let me = cache.local_name();
-    let mut data = SnapshotData::default();
+    let mut data: Vec<(&str, Bytes)> = Vec::new();
     if topics.contains(&Topic::Sessions) {
-        data.sessions = serde_json::from_slice::<Vec<Session>>(&cache.sessions_json(Some(me))).ok();
+        data.push(("sessions", cache.sessions_json(Some(me))));
     }
     if topics.contains(&Topic::Preparation) {
-        data.projects = serde_json::from_slice::<Vec<Project>>(&cache.projects_json(Some(me))).ok();
-        data.todos = serde_json::from_slice::<Vec<Todo>>(&cache.todos_json(Some(me), None)).ok();
+        data.push(("projects", cache.projects_json(Some(me))));
+        data.push(("todos", cache.todos_json(Some(me), None)));
     }
-    data
+    let string = |s: &str| serde_json::to_vec(s).unwrap_or_else(|_| b"\"\"".to_vec());
+    let mut out = Vec::with_capacity(data.iter().map(|(_, b)| b.len() + 16).sum::<usize>() + 128);
+    out.extend_from_slice(b"{\"id\":");
+    out.extend_from_slice(&string(id));
+    out.extend_from_slice(b",\"ok\":true,\"data\":{");
+    for (i, (key, json)) in data.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&string(key));
+        out.push(b':');
+        out.extend_from_slice(json);
+    }
+    out.extend_from_slice(b"},\"events_id\":");
+    out.extend_from_slice(&string(&events_id.to_string()));
+    out.push(b'}');
+    Bytes::from(out)
 }
 
 /// Replaces what the cache holds about `computer` with its snapshot.
@@ -60,5 +84,60 @@ pub(crate) fn apply(cache: &DaemonCache, computer: &str, data: SnapshotData, met
             "dropped snapshot records"
         );
         metrics.dropped("redis", "forged_record");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cache_core::CacheConfig;
+    use model::wire::ResponseBody;
+    use model::{Computer, Interest, SessionStatus, SystemClock, Timestamp};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_response_is_the_contract_s_response_body() {
+        let me = Computer {
+            name: "a".into(),
+            online: true,
+            is_self: true,
+            host: "a".into(),
+            user: "u".into(),
+            version: "t".into(),
+            boot_id: "b".into(),
+            started_at: Timestamp::from_millis(0),
+            last_seen: Timestamp::from_millis(0),
+            interest: Interest::default(),
+        };
+        let cache = DaemonCache::new(me, CacheConfig::default(), Arc::new(SystemClock));
+        let session = Session {
+            session_id: "s\"1".into(),
+            computer: "a".into(),
+            title: "t".into(),
+            project_path: None,
+            agent: "x".into(),
+            thinking_mode: None,
+            status: SessionStatus::Active,
+            created_at: Timestamp::from_millis(1),
+            last_activity: Timestamp::from_millis(2),
+            last_input: None,
+            last_output: None,
+            rev: 3,
+            stale: false,
+        };
+        cache.put_session(session.clone());
+        let body = response(&cache, "req\"1", &[Topic::Sessions], StreamId::new(5, 6));
+        let parsed: ResponseBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(parsed.id, "req\"1");
+        assert!(parsed.ok);
+        assert_eq!(parsed.events_id, "5-6");
+        assert_eq!(parsed.data.sessions, Some(vec![session]));
+        assert_eq!(parsed.data.projects, None);
+
+        let prep = response(&cache, "r", &[Topic::Preparation], StreamId::ZERO);
+        let parsed: ResponseBody = serde_json::from_slice(&prep).unwrap();
+        assert_eq!(parsed.data.sessions, None);
+        assert_eq!(parsed.data.projects, Some(vec![]));
+        assert_eq!(parsed.data.todos, Some(vec![]));
     }
 }
