@@ -54,6 +54,28 @@ async fn sessions_of(d: &DaemonFixture, computer: &str) -> Value {
         .1
 }
 
+/// Creates a session on `owner` (alpha), subscribes a WebSocket client of
+/// `watcher` to sessions, and waits until the watcher's cache holds it.
+async fn watched_session(
+    owner: &DaemonFixture,
+    watcher: &DaemonFixture,
+    title: &str,
+) -> (String, fleet_tests::WsClient) {
+    let s = create(owner, title).await;
+    let id = s["session_id"].as_str().unwrap().to_owned();
+    let mut ws = watcher.ws().await;
+    ws.subscribe("sessions").await;
+    assert_eventually!(
+        sessions_of(watcher, owner.computer())
+            .await
+            .as_array()
+            .map(Vec::len)
+            == Some(1),
+        timeout = WAIT
+    );
+    (id, ws)
+}
+
 async fn int(redis: &RedisFixture, args: &[&str]) -> i64 {
     redis.command(args).await.as_int().unwrap_or(0)
 }
@@ -162,14 +184,7 @@ async fn bad_entries_from_a_plain_client_are_dropped_and_counted() {
     let redis = RedisFixture::start().await;
     let fleet = fleet(&redis, &["alpha", "beta"], 500).await;
     let (a, b) = (&fleet[0], &fleet[1]);
-    let s = create(a, "target").await;
-    let id = s["session_id"].as_str().unwrap().to_owned();
-    let mut ws = b.ws().await;
-    ws.subscribe("sessions").await;
-    assert_eventually!(
-        sessions_of(b, "alpha").await.as_array().map(Vec::len) == Some(1),
-        timeout = WAIT
-    );
+    let (id, mut ws) = watched_session(a, b, "target").await;
     let boot = a.health().await["boot_id"].as_str().unwrap().to_owned();
 
     let heartbeat = |body: &'static str| {
@@ -246,14 +261,7 @@ async fn redis_killed_and_restarted_mid_stream_loses_and_repeats_nothing() {
     let mut redis = RedisFixture::builder().persistent(true).start().await;
     let fleet = fleet(&redis, &["alpha", "beta"], 2000).await;
     let (a, b) = (&fleet[0], &fleet[1]);
-    let s = create(a, "stream").await;
-    let id = s["session_id"].as_str().unwrap().to_owned();
-    let mut ws = b.ws().await;
-    ws.subscribe("sessions").await;
-    assert_eventually!(
-        sessions_of(b, "alpha").await.as_array().map(Vec::len) == Some(1),
-        timeout = WAIT
-    );
+    let (id, mut ws) = watched_session(a, b, "stream").await;
 
     for i in 0..1000 {
         if i == 300 {
@@ -286,14 +294,7 @@ async fn redis_replaced_by_an_empty_one_re_announces_and_converges() {
     let mut redis = RedisFixture::start().await;
     let fleet = fleet(&redis, &["alpha", "beta"], 500).await;
     let (a, b) = (&fleet[0], &fleet[1]);
-    let s = create(a, "before").await;
-    let id = s["session_id"].as_str().unwrap().to_owned();
-    let mut ws = b.ws().await;
-    ws.subscribe("sessions").await;
-    assert_eventually!(
-        sessions_of(b, "alpha").await.as_array().map(Vec::len) == Some(1),
-        timeout = WAIT
-    );
+    let (id, _ws) = watched_session(a, b, "before").await;
 
     redis.kill();
     redis.restart_same_port().await; // not persistent: empty
@@ -315,14 +316,7 @@ async fn three_daemons_a_patch_on_a_is_seen_by_a_ws_client_on_c() {
     let redis = RedisFixture::start().await;
     let fleet = fleet(&redis, &["alpha", "beta", "gamma"], 500).await;
     let (a, c) = (&fleet[0], &fleet[2]);
-    let s = create(a, "e2e").await;
-    let id = s["session_id"].as_str().unwrap().to_owned();
-    let mut ws = c.ws().await;
-    ws.subscribe("sessions").await;
-    assert_eventually!(
-        sessions_of(c, "alpha").await.as_array().map(Vec::len) == Some(1),
-        timeout = WAIT
-    );
+    let (id, mut ws) = watched_session(a, c, "e2e").await;
 
     let mut took = Vec::new();
     for i in 0..20 {
