@@ -157,6 +157,7 @@ async fn heartbeats(redis: Redis, keys: Keys, ghosts: Arc<Vec<Ghost>>) -> anyhow
                     interest: Interest::default(),
                 },
                 period_ms,
+                push_gen: model::wire::PushGen::default(),
             };
             let env = Envelope::new(Kind::Heartbeat, &g.name, &g.boot, &body);
             let cap = (
@@ -233,6 +234,7 @@ async fn answer_requests(
                     },
                     events_id: "0-0".into(),
                     error: None,
+                    push_gen: model::wire::PushGen::default(),
                 };
                 let answer = Envelope::new(Kind::Response, &ghost.name, &ghost.boot, &body);
                 let cap = (

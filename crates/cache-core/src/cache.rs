@@ -315,6 +315,10 @@ impl DaemonCache {
             Some(e) if differs(&e.computer, &computer) => Some(EventName::ComputerUpdated),
             Some(_) => None,
         };
+        let was_offline = st
+            .peers
+            .get(&computer.name)
+            .is_some_and(|e| e.offline_since.is_some());
         let entry = PeerEntry {
             computer,
             last_heard: now,
@@ -325,6 +329,9 @@ impl DaemonCache {
         st.peers.insert(name.clone(), entry);
         if let Some(event) = event {
             st.publish(self.metrics(), event, &name, data, None);
+        }
+        if was_offline {
+            set_stale(&mut st, self.metrics(), &name, false);
         }
     }
 
@@ -373,18 +380,25 @@ pub(crate) fn mark_offline(
     entry.computer.online = false;
     let data = entry.json();
     st.publish(metrics, EventName::ComputerOffline, name, data, None);
+    set_stale(st, metrics, name, true);
+}
+
+/// Marks every session of `name` stale (its owner went offline) or fresh
+/// again (the owner is heard from once more: its feed resumes, or a
+/// snapshot replaces what was held), publishing each that changed.
+fn set_stale(st: &mut State, metrics: Option<&Metrics>, name: &str, stale: bool) {
     for id in st.sessions.ids_of(name) {
         let Some(held) = st.sessions.get(&id) else {
             continue;
         };
-        if held.stale {
+        if held.stale == stale {
             continue;
         }
         let Some(mut s) = held.session() else {
-            tracing::error!(session_id = %id, "cached session JSON does not decode; not marked stale");
+            tracing::error!(session_id = %id, stale, "cached session JSON does not decode; staleness not changed");
             continue;
         };
-        s.stale = true;
+        s.stale = stale;
         let record = SessionRecord::new(&s);
         let (rev, data) = (record.rev, record.json.clone());
         st.sessions.insert(record);

@@ -20,6 +20,7 @@ mod interest;
 mod json;
 mod preparation;
 mod reads;
+mod resync;
 mod sessions;
 mod sweep;
 

@@ -68,6 +68,14 @@ pub enum Applied {
 
 type OrderKey = (Reverse<Timestamp>, Arc<str>);
 
+/// What is left of a closed session: its last revision, its owner (so an
+/// owner can re-announce its own closes) and when it closed.
+struct Tombstone {
+    rev: u64,
+    computer: Box<str>,
+    at: Instant,
+}
+
 /// The largest session list kept ready between changes (8 MiB, about 20,000
 /// sessions): every read up to that size is one copy of a ready buffer.
 pub const LIST_CACHE_MAX_BYTES: usize = 8 * 1024 * 1024;
@@ -76,7 +84,7 @@ pub const LIST_CACHE_MAX_BYTES: usize = 8 * 1024 * 1024;
 pub(crate) struct SessionTable {
     by_id: HashMap<Arc<str>, Arc<SessionRecord>>,
     order: BTreeSet<OrderKey>,
-    tombstones: HashMap<String, (u64, Instant)>,
+    tombstones: HashMap<String, Tombstone>,
     list_cache: parking_lot::Mutex<Option<Bytes>>,
 }
 
@@ -96,8 +104,8 @@ impl SessionTable {
     /// Decides what `incoming` would do, without changing anything. Two
     /// states are the same when their JSON is: the cache serializes both.
     pub(crate) fn classify(&self, incoming: &SessionRecord) -> Applied {
-        if let Some((rev, _)) = self.tombstones.get(&*incoming.session_id)
-            && incoming.rev <= *rev
+        if let Some(t) = self.tombstones.get(&*incoming.session_id)
+            && incoming.rev <= t.rev
         {
             return Applied::Outdated;
         }
@@ -143,8 +151,14 @@ impl SessionTable {
     ) -> Option<Arc<SessionRecord>> {
         let old = self.by_id.remove(id)?;
         self.order.remove(&key(&old));
-        self.tombstones
-            .insert(id.to_owned(), (rev.max(old.rev), now));
+        self.tombstones.insert(
+            id.to_owned(),
+            Tombstone {
+                rev: rev.max(old.rev),
+                computer: old.computer.clone(),
+                at: now,
+            },
+        );
         *self.list_cache.get_mut() = None;
         Some(old)
     }
@@ -152,7 +166,17 @@ impl SessionTable {
     /// Forgets tombstones older than `keep`.
     pub(crate) fn sweep_tombstones(&mut self, now: Instant, keep: std::time::Duration) {
         self.tombstones
-            .retain(|_, (_, at)| now.saturating_duration_since(*at) < keep);
+            .retain(|_, t| now.saturating_duration_since(t.at) < keep);
+    }
+
+    /// The sessions of `computer` closed within the tombstone retention,
+    /// with their last revision.
+    pub(crate) fn closed_of(&self, computer: &str) -> Vec<(String, u64)> {
+        self.tombstones
+            .iter()
+            .filter(|(_, t)| &*t.computer == computer)
+            .map(|(id, t)| (id.clone(), t.rev))
+            .collect()
     }
 
     /// Sessions newest first, optionally of one computer.

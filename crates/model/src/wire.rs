@@ -286,6 +286,26 @@ pub struct HeartbeatBody {
     pub computer: Computer,
     /// Its heartbeat period: receivers judge its liveness by it.
     pub period_ms: u64,
+    /// How often the sender has left own changes unpushed, per topic
+    /// (absent from older daemons: zero).
+    #[serde(default)]
+    pub push_gen: PushGen,
+}
+
+/// Per topic, how many times a daemon left some of its own changes out of
+/// its events stream (nobody seemed to watch, or the append was given up).
+/// It only grows within a boot. A follower whose snapshot saw a lower value
+/// than a later heartbeat or snapshot announces cannot prove it has every
+/// change, and pulls a fresh snapshot: an explicit must-refetch instead of
+/// a silent gap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushGen {
+    /// For the `sessions` topic.
+    #[serde(default)]
+    pub sessions: u64,
+    /// For the `preparation` topic (projects and todos).
+    #[serde(default)]
+    pub preparation: u64,
 }
 
 /// The body of an event entry.
@@ -342,6 +362,10 @@ pub struct ResponseBody {
     /// Why it was not served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The sender's [`PushGen`] when it took the snapshot (absent from
+    /// older daemons: zero).
+    #[serde(default)]
+    pub push_gen: PushGen,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Every entry is checked for who may write it where; a refused one is
 //! logged and counted, and processing goes on.
 
+use crate::gens::moved_past;
 use crate::intake::{decode, drop_entry};
 use crate::receive::Positions;
 use crate::snapshot;
@@ -88,10 +89,23 @@ fn on_presence(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope
                 period,
                 shared.now(),
             );
+            let mut feeds = shared.feeds.lock();
             if changed_boot.is_some() {
                 tracing::info!(peer = %env.from, boot = %env.boot, "peer restarted: re-snapshotting");
-                shared.feeds.lock().reset(&env.from);
+                feeds.reset(&env.from);
+            } else if feeds.by_computer.get(&env.from).is_some_and(|f| {
+                f.position.is_some()
+                    && f.boot.as_deref() == Some(env.boot.as_str())
+                    && moved_past(f.push_gen, body.push_gen, &f.topics)
+            }) {
+                tracing::info!(
+                    peer = %env.from,
+                    reason = "it left changes unpushed while this daemon followed it",
+                    "re-snapshotting"
+                );
+                feeds.reset(&env.from);
             }
+            drop(feeds);
             shared.cache.peer_heartbeat(body.computer, period);
         }
         Kind::Leave => {
@@ -178,6 +192,7 @@ fn on_inbox(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope) {
             };
             feed.boot = Some(env.boot);
             feed.topics = topics;
+            feed.push_gen = body.push_gen;
             tracing::debug!(peer = %computer, %events_id, "snapshot applied");
         }
         other => refuse(

@@ -2,6 +2,7 @@
 //! came from, the position in its events stream, and any snapshot request
 //! in flight.
 
+use model::wire::PushGen;
 use model::{StreamId, Topic};
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
@@ -19,6 +20,8 @@ pub(crate) struct RemoteFeed {
     pub(crate) position: Option<StreamId>,
     /// The topics the last applied snapshot covered.
     pub(crate) topics: Vec<Topic>,
+    /// The peer's push generations its last snapshot saw.
+    pub(crate) push_gen: PushGen,
     pub(crate) pending: Option<Pending>,
 }
 
@@ -37,6 +40,7 @@ impl Feeds {
             f.position = None;
             f.boot = None;
             f.pending = None;
+            f.push_gen = PushGen::default();
         }
     }
 

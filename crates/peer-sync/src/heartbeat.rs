@@ -15,6 +15,7 @@ async fn announce(shared: &Shared) {
     let body = HeartbeatBody {
         computer: me,
         period_ms: u64::try_from(shared.cfg.heartbeat.as_millis()).unwrap_or(u64::MAX),
+        push_gen: shared.gens.now(),
     };
     let env = Envelope::new(Kind::Heartbeat, &shared.me, &shared.boot, &body);
     shared
@@ -49,6 +50,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
                 if now.connected && now.reconnects != reconnects {
                     reconnects = now.reconnects;
                     tracing::info!(reconnects, "transport reconnected: re-announcing and checking positions");
+                    shared.outage.store(true, Ordering::Release);
                     shared.check_gaps.store(true, Ordering::Release);
                     announce(&shared).await;
                     shared.sync_interest().await;

@@ -19,6 +19,7 @@
 mod config;
 mod entries;
 mod feeds;
+mod gens;
 mod heartbeat;
 mod intake;
 mod peers;

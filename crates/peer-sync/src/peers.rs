@@ -1,6 +1,11 @@
 //! What this daemon knows of its peers for the protocol's sake: their boot
 //! ids, what they watch (from heartbeats, and from snapshot requests until
 //! a later heartbeat speaks for them), and when they were last heard.
+//!
+//! A peer that is only silent (no `leave`) keeps its interest until it is
+//! forgotten, 3 periods plus the stale retention after it was last heard:
+//! a Redis stall or a partition of the watcher must never turn into
+//! changes that were not pushed because nobody seemed to watch.
 
 use model::{Interest, Topic};
 use std::collections::BTreeMap;
@@ -18,9 +23,11 @@ struct Peer {
 }
 
 /// The peer table.
-#[derive(Default)]
 pub(crate) struct Peers {
     by_name: BTreeMap<String, Peer>,
+    /// How long a silent peer is remembered once offline (the cache's
+    /// stale retention): its interest holds until then.
+    retention: Duration,
 }
 
 fn covers(list: &[String], me: &str) -> bool {
@@ -28,6 +35,15 @@ fn covers(list: &[String], me: &str) -> bool {
 }
 
 impl Peers {
+    /// An empty table whose silent peers are forgotten `retention` after
+    /// they went offline.
+    pub(crate) fn new(retention: Duration) -> Self {
+        Self {
+            by_name: BTreeMap::new(),
+            retention,
+        }
+    }
+
     /// Records a heartbeat; returns the previous boot id if it changed.
     pub(crate) fn heartbeat(
         &mut self,
@@ -92,10 +108,34 @@ impl Peers {
         !p.left && now.saturating_duration_since(p.last_heard) < p.period * 3
     }
 
-    /// Whether some online peer watches `me` on `topic`.
+    /// Not gone: it did not say `leave` and was heard within 3 periods
+    /// plus the retention. Such a peer's interest still counts.
+    fn remembered(&self, p: &Peer, now: Instant) -> bool {
+        !p.left && now.saturating_duration_since(p.last_heard) < p.period * 3 + self.retention
+    }
+
+    /// Forgets peers not heard for 3 periods plus the retention (silent or
+    /// left); returns their names.
+    pub(crate) fn prune(&mut self, now: Instant) -> Vec<String> {
+        let gone: Vec<String> = self
+            .by_name
+            .iter()
+            .filter(|(_, p)| {
+                now.saturating_duration_since(p.last_heard) >= p.period * 3 + self.retention
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in &gone {
+            self.by_name.remove(n);
+        }
+        gone
+    }
+
+    /// Whether some peer that is not gone (online, or only silent) watches
+    /// `me` on `topic`.
     pub(crate) fn interested_in(&self, me: &str, topic: Topic, now: Instant) -> bool {
         self.by_name.values().any(|p| {
-            Self::online(p, now)
+            self.remembered(p, now)
                 && (match topic {
                     Topic::Sessions => covers(&p.interest.sessions, me),
                     Topic::Preparation => covers(&p.interest.preparation, me),
@@ -109,10 +149,10 @@ impl Peers {
 
     /// The peers that have not said `leave`, online or silent, by name:
     /// their feeds are kept through a short outage.
-    pub(crate) fn present_names(&self) -> Vec<String> {
+    pub(crate) fn present_names(&self, now: Instant) -> Vec<String> {
         self.by_name
             .iter()
-            .filter(|(_, p)| !p.left)
+            .filter(|(_, p)| self.remembered(p, now))
             .map(|(n, _)| n.clone())
             .collect()
     }

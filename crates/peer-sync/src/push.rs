@@ -31,34 +31,34 @@ pub(crate) async fn run(
             ev = feed.recv() => match ev {
                 Ok(ev) => {
                     let mut batch = vec![ev];
-                    collect(&mut feed, &mut batch, shared.cfg.push_batch);
+                    let lagged = collect(&mut feed, &mut batch, shared.cfg.push_batch);
                     push(&shared, batch, &cancel).await;
+                    if lagged {
+                        resync(&shared, &mut feed, &cancel).await;
+                    }
                 }
-                Err(RecvError::Lagged(n)) => {
-                    tracing::warn!(missed = n, "push fell behind the change feed: peers will re-snapshot");
-                    shared.metrics.dropped("push", "lagged");
-                    resync(&shared, &cancel).await;
-                }
+                Err(RecvError::Lagged(_)) => resync(&shared, &mut feed, &cancel).await,
                 Err(RecvError::Closed) => return,
             }
         }
     }
 }
 
+/// Takes what is waiting on the feed, up to `max` events; `true` when the
+/// feed had already dropped some (the pusher must resync).
 fn collect(
     feed: &mut broadcast::Receiver<Arc<FeedEvent>>,
     batch: &mut Vec<Arc<FeedEvent>>,
     max: usize,
-) {
+) -> bool {
     while batch.len() < max {
         match feed.try_recv() {
             Ok(ev) => batch.push(ev),
-            Err(TryRecvError::Lagged(n)) => {
-                tracing::warn!(missed = n, "push fell behind the change feed");
-            }
+            Err(TryRecvError::Lagged(_)) => return true,
             Err(_) => break,
         }
     }
+    false
 }
 
 /// Pushes whatever is waiting on the feed, before a snapshot is taken.
@@ -68,15 +68,22 @@ async fn drain(
     cancel: &CancellationToken,
 ) {
     let mut batch = Vec::new();
-    collect(feed, &mut batch, usize::MAX);
+    let lagged = collect(feed, &mut batch, usize::MAX);
     if !batch.is_empty() {
         push(shared, batch, cancel).await;
+    }
+    if lagged {
+        resync(shared, feed, cancel).await;
     }
 }
 
 /// Appends the own, watched changes of `batch` in one round trip, retrying
 /// with backoff until the transport takes them (a change that reached no
-/// stream could never be replayed), or until nobody watches any more.
+/// stream could never be replayed). A peer that is only silent still
+/// counts as watching, so a stall or a partition never drops changes; own
+/// changes of a topic nobody watches (or given up when every watcher is
+/// gone) move the topic's push generation, which tells any later follower
+/// to pull a snapshot instead of trusting the stream.
 async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>, cancel: &CancellationToken) {
     let now = shared.now();
     let (sessions_watched, prep_watched) = {
@@ -86,46 +93,63 @@ async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>, cancel: &Cancellation
             peers.interested_in(&shared.me, Topic::Preparation, now),
         )
     };
-    if !sessions_watched && !prep_watched {
+    let own: Vec<&Arc<FeedEvent>> = batch
+        .iter()
+        .filter(|ev| *ev.computer == *shared.me && ev.topic() != Topic::Computers)
+        .collect();
+    let watched = |t: Topic| match t {
+        Topic::Sessions => sessions_watched,
+        Topic::Preparation => prep_watched,
+        Topic::Computers => false,
+    };
+    for topic in [Topic::Sessions, Topic::Preparation] {
+        if !watched(topic) && own.iter().any(|ev| ev.topic() == topic) {
+            shared.gens.skipped(topic);
+        }
+    }
+    let kept: Vec<&Arc<FeedEvent>> = own.into_iter().filter(|ev| watched(ev.topic())).collect();
+    if kept.is_empty() {
         return;
     }
-    let entries: Vec<Vec<(&'static str, Vec<u8>)>> = batch
+    let entries: Vec<Vec<(&'static str, Vec<u8>)>> = kept
         .iter()
-        .filter(|ev| *ev.computer == *shared.me)
-        .filter(|ev| match ev.topic() {
-            Topic::Sessions => sessions_watched,
-            Topic::Preparation => prep_watched,
-            Topic::Computers => false,
-        })
         .map(|ev| {
-            let body = event_body(ev);
             let env = Envelope {
                 kind: Kind::Event,
                 from: shared.me.clone(),
                 boot: shared.boot.clone(),
-                body,
+                body: event_body(ev),
             };
             env.to_fields(shared.secret())
         })
         .collect();
-    if entries.is_empty() {
-        return;
-    }
     let refs: Vec<Vec<(&str, &[u8])>> = entries
         .iter()
         .map(|e| e.iter().map(|(k, v)| (*k, v.as_slice())).collect())
         .collect();
     let stream = shared.keys.events(&shared.me);
     let mut backoff = Duration::from_millis(50);
+    let mut failures = 0u32;
     loop {
         match shared
             .transport
             .append_batch(&stream, &refs, EVENTS_MAXLEN)
             .await
         {
-            Ok(_) => return,
+            Ok(_) => {
+                if failures > 0 {
+                    tracing::info!(stream, events = refs.len(), failures, "push went through after retries");
+                }
+                return;
+            }
             Err(e) => {
-                tracing::warn!(stream, events = refs.len(), error = %e, retry_in = ?backoff, "push failed; retrying");
+                failures += 1;
+                // Once per outage at warn, each further retry at debug.
+                if failures == 1 {
+                    tracing::warn!(stream, events = refs.len(), error = %e, "push failed; retrying until it goes through");
+                } else {
+                    tracing::debug!(stream, events = refs.len(), failures, error = %e, retry_in = ?backoff, "push still failing");
+                }
             }
         }
         tokio::select! {
@@ -138,10 +162,15 @@ async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>, cancel: &Cancellation
         if !peers.interested_in(&shared.me, Topic::Sessions, now)
             && !peers.interested_in(&shared.me, Topic::Preparation, now)
         {
+            for topic in [Topic::Sessions, Topic::Preparation] {
+                if kept.iter().any(|ev| ev.topic() == topic) {
+                    shared.gens.skipped(topic);
+                }
+            }
             tracing::info!(
                 stream,
                 events = refs.len(),
-                reason = "no peer watches any more",
+                reason = "every watcher is gone (left or forgotten); later followers will re-snapshot",
                 "dropped unpushed changes"
             );
             return;
@@ -180,7 +209,13 @@ async fn serve(shared: &Shared, req: Request) {
         kind: Kind::Response,
         from: shared.me.clone(),
         boot: shared.boot.clone(),
-        body: snapshot::response(&shared.cache, &req.id, &req.topics, events_id),
+        body: snapshot::response(
+            &shared.cache,
+            &req.id,
+            &req.topics,
+            events_id,
+            shared.gens.now(),
+        ),
     };
     tracing::debug!(peer = %req.from, %events_id, "serving snapshot");
     shared
@@ -188,24 +223,24 @@ async fn serve(shared: &Shared, req: Request) {
         .await;
 }
 
-/// After losing feed events: announce, so that watchers notice nothing and
-/// keep reading; re-push the current state of every own record instead.
-async fn resync(shared: &Shared, cancel: &CancellationToken) {
-    let me = shared.cache.local_name();
-    let sessions: Vec<model::Session> =
-        serde_json::from_slice(&shared.cache.sessions_json(Some(me))).unwrap_or_default();
-    let mut out = Vec::new();
-    for s in sessions {
-        if let Ok(data) = serde_json::to_vec(&s) {
-            out.push(Arc::new(FeedEvent {
-                seq: 0,
-                event: model::EventName::SessionUpdated,
-                computer: Arc::from(me),
-                data: bytes::Bytes::from(data),
-                rev: Some(s.rev),
-                frame: bytes::Bytes::new(),
-            }));
-        }
-    }
-    push(shared, out, cancel).await;
+/// After the feed dropped events this task had not pushed: starts again at
+/// the feed's end and pushes the current state of every own record
+/// (sessions, remembered closes, projects, todos), which watchers apply by
+/// `rev` or as whole lists, so they end equal on every topic.
+async fn resync(
+    shared: &Shared,
+    feed: &mut broadcast::Receiver<Arc<FeedEvent>>,
+    cancel: &CancellationToken,
+) {
+    // Events published from here on are read again after the resync;
+    // anything before is covered by the state taken below.
+    *feed = feed.resubscribe();
+    shared.metrics.dropped("push", "lagged");
+    let state = shared.cache.state_events(&shared.me);
+    tracing::warn!(
+        records = state.len(),
+        reason = "the push task fell behind the change feed",
+        "re-pushing the whole own state"
+    );
+    push(shared, state, cancel).await;
 }

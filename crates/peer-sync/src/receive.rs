@@ -62,6 +62,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
             }
             Err(e) => {
                 tracing::warn!(error = %e, retry_in = ?backoff, "stream read failed; resuming from the same ids");
+                shared.outage.store(true, Ordering::Release);
                 shared.check_gaps.store(true, Ordering::Release);
                 sleep_or_cancel(&cancel, &mut backoff).await;
             }
@@ -108,8 +109,13 @@ fn read_set(shared: &Shared, pos: &Positions) -> Vec<(String, StreamId)> {
     from
 }
 
-/// Checks every position against what its stream still holds.
+/// Checks every position against what its stream still holds. After an
+/// outage it also distrusts what it cannot prove: a feed that never read an
+/// entry (position `0-0`) whose stream is gone may have missed entries of
+/// a Redis that restarted empty, so it is re-snapshotted too.
 async fn check_gaps(shared: &Shared, pos: &mut Positions) {
+    let after_outage = shared.outage.load(Ordering::Acquire);
+    let mut failed = false;
     for (stream, at) in [
         (shared.keys.presence(), &mut pos.presence),
         (shared.keys.inbox(&shared.me), &mut pos.inbox),
@@ -121,6 +127,7 @@ async fn check_gaps(shared: &Shared, pos: &mut Positions) {
             Err(e) => {
                 tracing::warn!(stream, error = %e, "cannot check stream position");
                 shared.check_gaps.store(true, Ordering::Release);
+                failed = true;
             }
         }
     }
@@ -131,7 +138,7 @@ async fn check_gaps(shared: &Shared, pos: &mut Positions) {
     for (computer, at) in watched {
         let stream = shared.keys.events(&computer);
         let gap = match shared.transport.bounds(&stream).await {
-            Ok(None) => at != StreamId::ZERO,
+            Ok(None) => at != StreamId::ZERO || after_outage,
             Ok(Some((first, last))) => {
                 let trimmed = if at == StreamId::ZERO {
                     // Nothing read since a snapshot taken before the stream
@@ -148,6 +155,7 @@ async fn check_gaps(shared: &Shared, pos: &mut Positions) {
             Err(e) => {
                 tracing::warn!(stream, error = %e, "cannot check stream position");
                 shared.check_gaps.store(true, Ordering::Release);
+                failed = true;
                 false
             }
         };
@@ -155,5 +163,8 @@ async fn check_gaps(shared: &Shared, pos: &mut Positions) {
             tracing::info!(peer = %computer, stream, position = %at, "gap in events stream: re-snapshotting");
             shared.feeds.lock().reset(&computer);
         }
+    }
+    if !failed {
+        shared.outage.store(false, Ordering::Release);
     }
 }

@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use cache_core::DaemonCache;
-use model::wire::SnapshotData;
+use model::wire::{PushGen, SnapshotData};
 use model::{Metrics, Project, Session, StreamId, Todo, Topic};
 use std::collections::BTreeMap;
 
@@ -15,6 +15,7 @@ pub(crate) fn response(
     id: &str,
     topics: &[Topic],
     events_id: StreamId,
+    push_gen: PushGen,
 ) -> Bytes {
     let me = cache.local_name();
     let mut data: Vec<(&str, Bytes)> = Vec::new();
@@ -40,6 +41,8 @@ pub(crate) fn response(
     }
     out.extend_from_slice(b"},\"events_id\":");
     out.extend_from_slice(&string(&events_id.to_string()));
+    out.extend_from_slice(b",\"push_gen\":");
+    out.extend_from_slice(&serde_json::to_vec(&push_gen).unwrap_or_else(|_| b"{}".to_vec()));
     out.push(b'}');
     Bytes::from(out)
 }
@@ -126,15 +129,31 @@ mod tests {
             stale: false,
         };
         cache.put_session(session.clone());
-        let body = response(&cache, "req\"1", &[Topic::Sessions], StreamId::new(5, 6));
+        let body = response(
+            &cache,
+            "req\"1",
+            &[Topic::Sessions],
+            StreamId::new(5, 6),
+            PushGen {
+                sessions: 2,
+                preparation: 0,
+            },
+        );
         let parsed: ResponseBody = serde_json::from_slice(&body).unwrap();
         assert_eq!(parsed.id, "req\"1");
         assert!(parsed.ok);
         assert_eq!(parsed.events_id, "5-6");
+        assert_eq!(parsed.push_gen.sessions, 2);
         assert_eq!(parsed.data.sessions, Some(vec![session]));
         assert_eq!(parsed.data.projects, None);
 
-        let prep = response(&cache, "r", &[Topic::Preparation], StreamId::ZERO);
+        let prep = response(
+            &cache,
+            "r",
+            &[Topic::Preparation],
+            StreamId::ZERO,
+            PushGen::default(),
+        );
         let parsed: ResponseBody = serde_json::from_slice(&prep).unwrap();
         assert_eq!(parsed.data.sessions, None);
         assert_eq!(parsed.data.projects, Some(vec![]));

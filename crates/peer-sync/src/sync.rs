@@ -5,6 +5,7 @@
 
 use crate::config::PeerSyncConfig;
 use crate::feeds::{Feeds, Pending};
+use crate::gens::PushGens;
 use crate::peers::Peers;
 use crate::{heartbeat, push, receive};
 use cache_core::DaemonCache;
@@ -39,6 +40,11 @@ pub(crate) struct Shared {
     pub(crate) requests: mpsc::UnboundedSender<Request>,
     /// Set when stream positions must be checked for gaps before the next read.
     pub(crate) check_gaps: AtomicBool,
+    /// Set with `check_gaps` after an outage (a failed read or a
+    /// reconnect): the check then also distrusts what it cannot prove.
+    pub(crate) outage: AtomicBool,
+    /// What own changes were left unpushed, announced to followers.
+    pub(crate) gens: PushGens,
     /// Wakes the heartbeat task to announce at once.
     pub(crate) announce: Notify,
 }
@@ -92,8 +98,11 @@ impl Shared {
         let interest = self.cache.interest();
         let now = self.now();
         let (present, online) = {
-            let peers = self.peers.lock();
-            (peers.present_names(), peers.online_names(now))
+            let mut peers = self.peers.lock();
+            for gone in peers.prune(now) {
+                tracing::info!(peer = %gone, reason = "not heard for 3 periods plus the stale retention", "forgot peer and its interest");
+            }
+            (peers.present_names(now), peers.online_names(now))
         };
         let keep = self.wanted(&interest, present);
         let wanted = self.wanted(&interest, online);
@@ -168,6 +177,7 @@ impl PeerSync {
         metrics: Arc<Metrics>,
     ) -> Self {
         let (req_tx, req_rx) = mpsc::unbounded_channel();
+        let retention = cache.config().stale_retention;
         let shared = Arc::new(Shared {
             keys: Keys::new(&cfg.namespace),
             me: cache.local_name().to_owned(),
@@ -176,10 +186,12 @@ impl PeerSync {
             cache,
             transport,
             metrics,
-            peers: Mutex::new(Peers::default()),
+            peers: Mutex::new(Peers::new(retention)),
             feeds: Mutex::new(Feeds::default()),
             requests: req_tx,
             check_gaps: AtomicBool::new(false),
+            outage: AtomicBool::new(false),
+            gens: PushGens::default(),
             announce: Notify::new(),
         });
         let tasks = TaskTracker::new();
