@@ -56,7 +56,14 @@ mod tests {
         gens.skipped(Topic::Computers);
         let seen = gens.now();
         assert!(!moved_past(held, seen, &[Topic::Sessions]));
-        assert!(moved_past(held, seen, &[Topic::Sessions, Topic::Preparation]));
-        assert!(!moved_past(seen, held, &[Topic::Preparation]), "an older heartbeat");
+        assert!(moved_past(
+            held,
+            seen,
+            &[Topic::Sessions, Topic::Preparation]
+        ));
+        assert!(
+            !moved_past(seen, held, &[Topic::Preparation]),
+            "an older heartbeat"
+        );
     }
 }

@@ -138,7 +138,12 @@ async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>, cancel: &Cancellation
         {
             Ok(_) => {
                 if failures > 0 {
-                    tracing::info!(stream, events = refs.len(), failures, "push went through after retries");
+                    tracing::info!(
+                        stream,
+                        events = refs.len(),
+                        failures,
+                        "push went through after retries"
+                    );
                 }
                 return;
             }
@@ -170,7 +175,8 @@ async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>, cancel: &Cancellation
             tracing::info!(
                 stream,
                 events = refs.len(),
-                reason = "every watcher is gone (left or forgotten); later followers will re-snapshot",
+                reason =
+                    "every watcher is gone (left or forgotten); later followers will re-snapshot",
                 "dropped unpushed changes"
             );
             return;
