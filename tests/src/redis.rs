@@ -156,6 +156,29 @@ impl RedisFixture {
         self.process.kill();
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and nothing is
+    /// answered, as in a stall of the host or a long fork.
+    ///
+    /// # Panics
+    ///
+    /// When the signal cannot be sent.
+    pub fn pause(&self) {
+        if let Err(e) = self.process.signal(rustix::process::Signal::STOP) {
+            panic!("cannot SIGSTOP redis-server: {e}");
+        }
+    }
+
+    /// Lets a paused server go on (SIGCONT).
+    ///
+    /// # Panics
+    ///
+    /// When the signal cannot be sent.
+    pub fn resume(&self) {
+        if let Err(e) = self.process.signal(rustix::process::Signal::CONT) {
+            panic!("cannot SIGCONT redis-server: {e}");
+        }
+    }
+
     /// Whether the server process is running.
     pub fn is_running(&mut self) -> bool {
         self.process.is_running()

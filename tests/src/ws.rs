@@ -197,6 +197,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsClient<S> {
         }
     }
 
+    /// The next text frame before `deadline`, parsed as JSON, or `None` once
+    /// it passes; pings are answered meanwhile, so a client that only waits
+    /// here is not closed as silent.
+    ///
+    /// # Panics
+    ///
+    /// When the frame is not JSON text, or the connection closes.
+    pub async fn recv_json_before(&mut self, deadline: Instant) -> Option<Value> {
+        match self.next_frame(deadline).await {
+            Frame::Text(text) => Some(parse_json(&text)),
+            Frame::TimedOut => None,
+            other => panic!("expected a JSON text frame, got {other}"),
+        }
+    }
+
     /// Reads until a frame satisfies `matches` and returns it; the frames skipped on the way
     /// are shown if none does.
     ///

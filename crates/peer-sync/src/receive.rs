@@ -52,6 +52,11 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
         match batches {
             Ok(batches) => {
                 backoff = Duration::from_millis(50);
+                tracing::trace!(
+                    streams = from.len(),
+                    entries = batches.iter().map(|(_, e)| e.len()).sum::<usize>(),
+                    "read"
+                );
                 for (stream, entries) in batches {
                     if entries.len() >= shared.cfg.read_count {
                         shared.check_gaps.store(true, Ordering::Release);
