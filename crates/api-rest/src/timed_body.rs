@@ -93,7 +93,7 @@ mod tests {
     #[tokio::test]
     async fn a_body_that_never_ends_times_out() {
         let body = TimedBody::new(Silent, Duration::from_millis(20));
-        let err = body.collect().await.err().expect("times out");
+        let err = body.collect().await.expect_err("times out");
         let timed = err.downcast_ref::<BodyTimedOut>().expect("a BodyTimedOut");
         assert_eq!(timed.timeout, Duration::from_millis(20));
     }
