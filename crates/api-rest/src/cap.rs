@@ -9,17 +9,20 @@
 use crate::error::ApiError;
 use crate::wire;
 use model::Metrics;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How long a refusal may take to write its answer and see the client
 /// close, before the socket is dropped anyway.
-const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
+const REFUSAL_TIMEOUT: Duration = Duration::from_millis(500);
 
-/// At most this many refusals are being written at a time; past it an
-/// over-cap connection is closed without an answer.
+/// At most this many refusals linger at a time (answer written, waiting
+/// for the client to close); past it an over-cap connection gets its
+/// answer in one non-blocking write and is closed at once.
 const MAX_REFUSALS_IN_FLIGHT: usize = 32;
 
 /// How much of the refused client's request is read (and dropped) so that
@@ -41,8 +44,9 @@ pub(crate) enum Admission {
     Serve(OwnedSemaphorePermit),
     /// Write the 503 and close (a task runs the returned refusal).
     Refuse(Refusal),
-    /// Close it at once: even refusals are at their limit.
-    Drop,
+    /// Write the 503 at once ([`answer_now`]) and close: lingering
+    /// refusals are at their limit.
+    AnswerNow(Vec<u8>),
 }
 
 /// The right to write one refusal.
@@ -87,16 +91,27 @@ impl ConnectionCap {
             );
         }
         *refused += 1;
+        let answer = wire::error_answer(&ApiError::TooManyConnections { limit: self.limit }, &[]);
         match Arc::clone(&self.refusing).try_acquire_owned() {
             Ok(permit) => Admission::Refuse(Refusal {
                 _permit: permit,
-                answer: wire::error_answer(
-                    &ApiError::TooManyConnections { limit: self.limit },
-                    &[],
-                ),
+                answer,
             }),
-            Err(_) => Admission::Drop,
+            Err(_) => Admission::AnswerNow(answer),
         }
+    }
+}
+
+/// Writes `answer` to a fresh connection without waiting (its send buffer
+/// is empty, so all of it normally fits), then closes it by dropping it.
+pub(crate) fn answer_now<I: AsyncWrite + Unpin>(mut io: I, answer: &[u8]) {
+    let mut cx = Context::from_waker(Waker::noop());
+    match Pin::new(&mut io).poll_write(&mut cx, answer) {
+        Poll::Ready(Ok(n)) if n == answer.len() => {}
+        other => tracing::debug!(
+            written = ?other,
+            "refused connection: answer not delivered whole"
+        ),
     }
 }
 
@@ -164,6 +179,13 @@ mod tests {
             .map(|_| cap.admit("l", &metrics))
             .collect();
         assert!(held.iter().all(|a| matches!(a, Admission::Refuse(_))));
-        assert!(matches!(cap.admit("l", &metrics), Admission::Drop));
+        let Admission::AnswerNow(answer) = cap.admit("l", &metrics) else {
+            panic!("answered at once past the lingering limit")
+        };
+        let (ours, mut client) = tokio::io::duplex(4096);
+        answer_now(ours, &answer);
+        let mut got = String::new();
+        client.read_to_string(&mut got).await.unwrap();
+        assert!(got.starts_with("HTTP/1.1 503 "), "{got}");
     }
 }

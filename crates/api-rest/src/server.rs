@@ -17,7 +17,7 @@
 use crate::accept_failures::AcceptFailures;
 use crate::api::Api;
 use crate::auth;
-use crate::cap::{Admission, ConnectionCap};
+use crate::cap::{self, Admission, ConnectionCap};
 use crate::error::ApiError;
 use crate::json_errors::JsonErrors;
 use crate::router::Route;
@@ -215,7 +215,7 @@ pub(crate) async fn serve<L: Accept>(
                     Admission::Refuse(refusal) => {
                         tracker.spawn(refusal.run(io));
                     }
-                    Admission::Drop => drop(io),
+                    Admission::AnswerNow(answer) => cap::answer_now(io, &answer),
                 }
             }
             Err(e) => {
