@@ -16,6 +16,9 @@
 //! - [`WsClient`] ([`ws`]): JSON over `/v1/ws`, reads with timeouts.
 //! - [`http`]: one-shot HTTP/1.1 over a Unix socket or TCP ([`http_request_tcp`]).
 //! - [`ports`]: free loopback ports.
+//! - [`limits`]: a daemon with a low open-file limit, raw half-finished connections,
+//!   `/proc` figures; [`mounts`]: a small tmpfs to fill and an ext4 image to force
+//!   read-only (root only).
 //!
 //! The `fleetd` binary is `target/<profile>/fleetd` beside the test executable (or
 //! `$FLEETD_BIN`); when missing it is built once per test process. `scripts/test.sh` builds
@@ -42,6 +45,8 @@ pub mod daemon;
 pub mod daemon_builder;
 pub mod eventually;
 pub mod http;
+pub mod limits;
+pub mod mounts;
 pub mod ports;
 mod process;
 pub mod proxy;

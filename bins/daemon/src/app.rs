@@ -144,15 +144,19 @@ pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
         ws_cancel.clone(),
     );
     let writes = Arc::new(LocalWrites::new(store, cache.clone()));
-    let api = Api::new(ApiParts {
-        cache: cache.clone(),
-        sessions: writes.clone(),
-        refresher,
-        upgrader: Some(Arc::new(WsUpgrader(ws.clone()))),
-        health: Arc::new(Health(link)),
-        metrics: metrics.clone(),
-        version: model::VERSION.to_owned(),
-    });
+    let listener_count = 1 + usize::from(config.http.is_some());
+    let api = Api::with_config(
+        ApiParts {
+            cache: cache.clone(),
+            sessions: writes.clone(),
+            refresher,
+            upgrader: Some(Arc::new(WsUpgrader(ws.clone()))),
+            health: Arc::new(Health(link)),
+            metrics: metrics.clone(),
+            version: model::VERSION.to_owned(),
+        },
+        listeners::rest_config(listener_count),
+    );
 
     let accept_cancel = CancellationToken::new();
     let servers = TaskTracker::new();

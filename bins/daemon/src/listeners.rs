@@ -1,5 +1,6 @@
 //! The listeners: the Unix socket (mode 0600 in a 0700 directory, a stale
-//! socket file replaced, a live one refused) and the optional TCP port.
+//! socket file replaced, a live one refused) and the optional TCP port,
+//! and their limits ([`rest_config`]).
 
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -75,6 +76,25 @@ pub async fn bind_tcp(addr: std::net::SocketAddr) -> Result<TcpListener, ListenE
     TcpListener::bind(addr)
         .await
         .map_err(|source| ListenError::Tcp { addr, source })
+}
+
+/// The limits of the API's listeners: api-rest's defaults (10 s header
+/// and body timeouts, 512 connections per listener), the connection cap
+/// lowered so that `listeners` listeners together hold at most half of
+/// this process's open-file limit (`RLIMIT_NOFILE`, soft), keeping the
+/// rest for the store, Redis and WebSocket clients.
+pub fn rest_config(listeners: usize) -> api_rest::RestConfig {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .unwrap_or(u64::MAX);
+    let config = api_rest::RestConfig::default().fit_open_files(limit, listeners);
+    tracing::info!(
+        open_files = limit,
+        listeners,
+        max_connections = config.max_connections,
+        "connection cap per listener"
+    );
+    config
 }
 
 /// Removes the socket file at shutdown, if it is still ours.

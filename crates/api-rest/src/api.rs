@@ -1,6 +1,7 @@
 //! [`Api`]: what every handler needs, and the answer to one request with
 //! its log line and metrics.
 
+use crate::config::RestConfig;
 use crate::error::ApiError;
 use crate::ports::{HealthSource, LocalSessions, Refresher, Upgrader};
 use crate::router::{self, Route};
@@ -48,19 +49,32 @@ impl std::fmt::Debug for ApiParts {
 #[derive(Debug, Clone)]
 pub struct Api {
     parts: Arc<ApiParts>,
+    config: Arc<RestConfig>,
 }
 
 impl Api {
-    /// An API over `parts`.
+    /// An API over `parts`, served with the default [`RestConfig`].
     pub fn new(parts: ApiParts) -> Self {
+        Self::with_config(parts, RestConfig::default())
+    }
+
+    /// An API over `parts`, whose listeners use `config`'s timeouts and
+    /// connection cap.
+    pub fn with_config(parts: ApiParts, config: RestConfig) -> Self {
         Self {
             parts: Arc::new(parts),
+            config: Arc::new(config),
         }
     }
 
     /// What the handlers need.
     pub(crate) fn parts(&self) -> &ApiParts {
         &self.parts
+    }
+
+    /// The listeners' limits.
+    pub fn config(&self) -> &RestConfig {
+        &self.config
     }
 
     /// Answers one request: every route but a live WebSocket upgrade

@@ -4,6 +4,7 @@
 //! (`bad_field`).
 
 use crate::error::ApiError;
+use crate::timed_body::BodyTimedOut;
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::HeaderMap;
@@ -17,8 +18,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Reads the whole body, empty when the client sent none.
 ///
-/// Refuses a body over [`MAX_BODY_BYTES`] (413) and a non-empty body whose
-/// content type is not JSON (415).
+/// Refuses a body over [`MAX_BODY_BYTES`] (413), a non-empty body whose
+/// content type is not JSON (415), and one cut off by its
+/// [`TimedBody`](crate::timed_body::TimedBody) deadline (408).
 pub(crate) async fn read<B>(headers: &HeaderMap, body: B) -> Result<Bytes, ApiError>
 where
     B: Body,
@@ -41,6 +43,12 @@ where
                 limit: MAX_BODY_BYTES,
             });
         }
+        Err(e) if timed_out(&*e).is_some() => {
+            let timeout = timed_out(&*e).map_or(0, |t| t.timeout.as_millis());
+            return Err(ApiError::RequestTimeout {
+                timeout_ms: u64::try_from(timeout).unwrap_or(u64::MAX),
+            });
+        }
         Err(e) => {
             return Err(ApiError::BadRequest(format!(
                 "could not read the request body: {e}"
@@ -51,6 +59,19 @@ where
         check_json_type(headers)?;
     }
     Ok(bytes)
+}
+
+/// The [`BodyTimedOut`] in `e`, itself or as its source (`Limited` keeps
+/// the inner body's error boxed as it is).
+fn timed_out<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a BodyTimedOut> {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(t) = err.downcast_ref::<BodyTimedOut>() {
+            return Some(t);
+        }
+        current = err.source();
+    }
+    None
 }
 
 /// Decodes a JSON body into `T`.

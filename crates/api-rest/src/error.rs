@@ -6,7 +6,7 @@ use crate::ports::{RefreshError, WriteError};
 use crate::response;
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{ALLOW, HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{ALLOW, CONNECTION, HeaderValue, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
 use serde::Serialize;
 
@@ -49,6 +49,43 @@ pub(crate) enum ApiError {
     /// A body that is not `application/json` (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The request body did not arrive within the body timeout (408
+    /// `request_timeout`); the connection is closed after the answer.
+    #[error("the request body did not arrive within {timeout_ms} ms")]
+    RequestTimeout {
+        /// The body timeout, in milliseconds.
+        timeout_ms: u64,
+    },
+    /// The request target is longer than the HTTP layer takes (414
+    /// `uri_too_long`).
+    #[error("the request target is over the limit of {limit} bytes")]
+    UriTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// The request head is too large or has too many header fields (431
+    /// `headers_too_large`).
+    #[error("the request head is over the limit of {limit} bytes or {fields} header fields")]
+    HeadersTooLarge {
+        /// The limit on the head's bytes.
+        limit: usize,
+        /// The limit on its header fields.
+        fields: usize,
+    },
+    /// The listener's connection cap is reached (503
+    /// `too_many_connections`); the connection is closed after the answer.
+    #[error("this listener has {limit} open connections, its limit: try again later")]
+    TooManyConnections {
+        /// The cap.
+        limit: usize,
+    },
+    /// The session store has no space left (507 `storage_full`).
+    #[error("{0}")]
+    StorageFull(String),
+    /// The session store cannot write, for example its file system is
+    /// read-only (503 `storage_unavailable`).
+    #[error("{0}")]
+    StorageUnavailable(String),
     /// A needed peer or service is unreachable (503 `unavailable`).
     #[error("{0}")]
     Unavailable(String),
@@ -79,7 +116,13 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            Self::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
+            Self::TooManyConnections { .. }
+            | Self::StorageUnavailable(_)
+            | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,6 +140,12 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::RequestTimeout { .. } => "request_timeout",
+            Self::UriTooLong { .. } => "uri_too_long",
+            Self::HeadersTooLarge { .. } => "headers_too_large",
+            Self::TooManyConnections { .. } => "too_many_connections",
+            Self::StorageFull(_) => "storage_full",
+            Self::StorageUnavailable(_) => "storage_unavailable",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -108,8 +157,20 @@ impl ApiError {
         self.status().is_client_error()
     }
 
-    /// The full answer: status, JSON body and any header the status needs.
-    pub(crate) fn into_response(self) -> Response<Full<Bytes>> {
+    /// Whether the connection is closed after this answer, because the
+    /// rest of the request cannot be told from the next one.
+    pub(crate) fn closes_connection(&self) -> bool {
+        matches!(
+            self,
+            Self::RequestTimeout { .. }
+                | Self::UriTooLong { .. }
+                | Self::HeadersTooLarge { .. }
+                | Self::TooManyConnections { .. }
+        )
+    }
+
+    /// The `{"error":{"code","message"}}` body.
+    pub(crate) fn body(&self) -> Bytes {
         let message = self.to_string();
         let body = serde_json::to_vec(&Envelope {
             error: Detail {
@@ -120,7 +181,16 @@ impl ApiError {
         // Serializing two strings into JSON cannot fail; keep a valid body
         // anyway rather than panic.
         .unwrap_or_else(|_| br#"{"error":{"code":"internal","message":""}}"#.to_vec());
-        let mut resp = response::json(self.status(), Bytes::from(body));
+        Bytes::from(body)
+    }
+
+    /// The full answer: status, JSON body and any header the status needs.
+    pub(crate) fn into_response(self) -> Response<Full<Bytes>> {
+        let mut resp = response::json(self.status(), self.body());
+        if self.closes_connection() {
+            resp.headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
         match self {
             Self::Unauthorized => {
                 resp.headers_mut()
@@ -149,6 +219,8 @@ impl From<WriteError> for ApiError {
             WriteError::NotOwned { .. } => Self::Conflict(e.to_string()),
             WriteError::Invalid(inner) => inner.into(),
             WriteError::Unavailable { .. } => Self::Unavailable(e.to_string()),
+            WriteError::StorageFull { .. } => Self::StorageFull(e.to_string()),
+            WriteError::StorageUnavailable { .. } => Self::StorageUnavailable(e.to_string()),
             WriteError::Internal { .. } => Self::Internal(e.to_string()),
         }
     }
@@ -182,6 +254,31 @@ mod tests {
                 "unsupported_media_type",
             ),
             (ApiError::Unavailable("x".into()), 503, "unavailable"),
+            (
+                ApiError::RequestTimeout { timeout_ms: 1 },
+                408,
+                "request_timeout",
+            ),
+            (ApiError::UriTooLong { limit: 1 }, 414, "uri_too_long"),
+            (
+                ApiError::HeadersTooLarge {
+                    limit: 1,
+                    fields: 1,
+                },
+                431,
+                "headers_too_large",
+            ),
+            (
+                ApiError::TooManyConnections { limit: 1 },
+                503,
+                "too_many_connections",
+            ),
+            (ApiError::StorageFull("x".into()), 507, "storage_full"),
+            (
+                ApiError::StorageUnavailable("x".into()),
+                503,
+                "storage_unavailable",
+            ),
             (ApiError::Internal("x".into()), 500, "internal"),
         ];
         for (e, status, code) in cases {
@@ -209,5 +306,26 @@ mod tests {
         }
         .into();
         assert_eq!(un.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let full: ApiError = WriteError::StorageFull {
+            reason: "no space".into(),
+        }
+        .into();
+        assert_eq!((full.status().as_u16(), full.code()), (507, "storage_full"));
+        let ro: ApiError = WriteError::StorageUnavailable {
+            reason: "read-only".into(),
+        }
+        .into();
+        assert_eq!(
+            (ro.status().as_u16(), ro.code()),
+            (503, "storage_unavailable")
+        );
+    }
+
+    #[test]
+    fn refusals_that_end_the_connection_say_so() {
+        let a = ApiError::RequestTimeout { timeout_ms: 10 }.into_response();
+        assert_eq!(a.headers()[CONNECTION], "close");
+        let b = ApiError::BadJson("x".into()).into_response();
+        assert!(b.headers().get(CONNECTION).is_none());
     }
 }

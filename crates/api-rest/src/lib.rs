@@ -18,6 +18,11 @@
 //!   `{"error":{"code","message"}}` body.
 //! - `server.rs`: the accept loops ([`serve_unix`], [`serve_tcp`]), bearer
 //!   authentication on TCP (`auth.rs`), and the bounded graceful drain.
+//!   Its limits come from [`RestConfig`] (`config.rs`): the connection cap
+//!   (`cap.rs`, refusals written as raw bytes by `wire.rs`), what a failed
+//!   accept does (`accept_failures.rs`), the header timeout (hyper's) and
+//!   the body timeout (`timed_body.rs`); `json_errors.rs` gives hyper's own
+//!   parse-error answers (400, 414, 431) our JSON body.
 //!
 //! Reads never wait for the network and never serialize: they answer the
 //! cache's pre-serialized bytes as they are. This crate never names Redis,
@@ -40,21 +45,29 @@
 //!   read, and a non-JSON body before it is read when its length is
 //!   announced.
 
+mod accept_failures;
 mod api;
 mod auth;
 mod body;
+mod cap;
+mod config;
 mod error;
 mod handlers;
+mod json_errors;
 mod ports;
 mod query;
 mod response;
 mod router;
 mod server;
+mod timed_body;
+mod wire;
 
 #[cfg(test)]
 mod tests;
 
 pub use api::{Api, ApiParts};
 pub use body::MAX_BODY_BYTES;
+pub use config::{DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, MIN_CONNECTIONS, RestConfig};
+pub use json_errors::{MAX_HEAD_BYTES, MAX_HEADER_FIELDS, MAX_URI_BYTES};
 pub use ports::{HealthSource, LocalSessions, RefreshError, Refresher, Upgrader, WriteError};
 pub use server::{DRAIN_DEADLINE, serve_tcp, serve_unix};

@@ -20,6 +20,7 @@ pub trait LocalSessions: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`WriteError::Invalid`] for a request the store refuses,
+    /// [`WriteError::StorageFull`], [`WriteError::StorageUnavailable`],
     /// [`WriteError::Unavailable`] or [`WriteError::Internal`] when it
     /// cannot commit.
     async fn create(&self, req: model::NewSession) -> Result<model::Session, WriteError>;
@@ -67,6 +68,22 @@ pub enum WriteError {
     /// The store cannot take writes now (503).
     #[error("session store unavailable: {reason}")]
     Unavailable {
+        /// Why, for the client and the log.
+        reason: String,
+    },
+    /// The store has no space left on its disk (507 `storage_full`);
+    /// nothing of the write was kept. Writes work again once there is
+    /// space.
+    #[error("session store full, nothing was written: {reason}")]
+    StorageFull {
+        /// Why, for the client and the log.
+        reason: String,
+    },
+    /// The store's file system refuses writes, for example it is
+    /// read-only (503 `storage_unavailable`); nothing of the write was
+    /// kept.
+    #[error("session store cannot write, nothing was written: {reason}")]
+    StorageUnavailable {
         /// Why, for the client and the log.
         reason: String,
     },

@@ -6,11 +6,22 @@
 //! owns and waits for: on cancel it stops accepting, asks each open
 //! connection to finish its request in flight and close, waits at most
 //! [`DRAIN_DEADLINE`], then cuts what is left (and logs how many).
+//!
+//! Limits ([`RestConfig`](crate::RestConfig)): at most `max_connections`
+//! open connections (`cap.rs`: over it a connection is answered 503 and
+//! closed); a request head must arrive within `header_timeout` (hyper's
+//! header read timeout: past it hyper closes the connection) and its body
+//! within `body_timeout` (`timed_body.rs`: 408 and close); a failed accept
+//! backs off (`accept_failures.rs`).
 
+use crate::accept_failures::AcceptFailures;
 use crate::api::Api;
 use crate::auth;
+use crate::cap::{self, Admission, ConnectionCap};
 use crate::error::ApiError;
+use crate::json_errors::JsonErrors;
 use crate::router::Route;
+use crate::timed_body::TimedBody;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -33,10 +44,6 @@ use tracing::Instrument;
 /// How long a stopping listener waits for open connections to finish
 /// before cutting them.
 pub const DRAIN_DEADLINE: Duration = Duration::from_secs(5);
-
-/// How long the accept loop pauses after a failed accept (for example out
-/// of file descriptors), so that it does not spin.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Serves the API on the daemon's Unix socket until `cancel`, then drains.
 ///
@@ -112,6 +119,7 @@ impl Accept for UnixListener {
 struct Gate {
     api: Api,
     token: Option<Arc<[u8]>>,
+    body_timeout: Duration,
 }
 
 impl Gate {
@@ -136,7 +144,10 @@ impl Gate {
                 .record(route, &method, resp.status().as_u16(), started);
             return resp;
         }
-        self.api.handle(req).await
+        let body_timeout = self.body_timeout;
+        self.api
+            .handle(req.map(|body| TimedBody::new(body, body_timeout)))
+            .await
     }
 }
 
@@ -150,13 +161,31 @@ pub(crate) async fn serve<L: Accept>(
 ) {
     let addr = listener.describe();
     tracing::info!(listener = %addr, auth = token.is_some(), "local API listening");
-    let gate = Gate { api, token };
+    let config = api.config().clone();
+    tracing::info!(
+        listener = %addr,
+        max_connections = config.max_connections,
+        header_timeout_ms = u64::try_from(config.header_timeout.as_millis()).unwrap_or(u64::MAX),
+        body_timeout_ms = u64::try_from(config.body_timeout.as_millis()).unwrap_or(u64::MAX),
+        "local API limits"
+    );
+    let metrics = Arc::clone(&api.parts().metrics);
+    let gate = Gate {
+        api,
+        token,
+        body_timeout: config.body_timeout,
+    };
     let tracker = TaskTracker::new();
     let cut = CancellationToken::new();
+    let mut cap = ConnectionCap::new(config.max_connections);
+    let mut failures = AcceptFailures::default();
     let mut builder = http1::Builder::new();
-    // The timer enables hyper's header read timeout (30 s by default), so a
-    // client that never finishes its headers does not hold a task forever.
-    builder.timer(TokioTimer::new());
+    // The timer enables hyper's header read timeout, so that a client that
+    // never finishes its head (or an idle keep-alive connection) does not
+    // hold a connection forever.
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_timeout);
     loop {
         let accepted = tokio::select! {
             () = cancel.cancelled() => break,
@@ -164,23 +193,38 @@ pub(crate) async fn serve<L: Accept>(
         };
         match accepted {
             Ok((io, peer)) => {
-                let span = tracing::debug_span!("rest_conn", peer = %peer);
-                tracker.spawn(
-                    connection(
-                        builder.clone(),
-                        io,
-                        gate.clone(),
-                        cancel.clone(),
-                        cut.clone(),
-                    )
-                    .instrument(span),
-                );
+                failures.accepted(&addr);
+                match cap.admit(&addr, &metrics) {
+                    Admission::Serve(permit) => {
+                        let span = tracing::debug_span!("rest_conn", peer = %peer);
+                        let conn = connection(
+                            builder.clone(),
+                            io,
+                            gate.clone(),
+                            cancel.clone(),
+                            cut.clone(),
+                        );
+                        tracker.spawn(
+                            async move {
+                                conn.await;
+                                drop(permit);
+                            }
+                            .instrument(span),
+                        );
+                    }
+                    Admission::Refuse(refusal) => {
+                        tracker.spawn(refusal.run(io));
+                    }
+                    Admission::AnswerNow(answer) => cap::answer_now(io, &answer),
+                }
             }
             Err(e) => {
-                tracing::warn!(listener = %addr, error = %e, "accept failed");
-                tokio::select! {
-                    () = cancel.cancelled() => break,
-                    () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                let pause = failures.failed(&addr, &e);
+                if !pause.is_zero() {
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        () = tokio::time::sleep(pause) => {}
+                    }
                 }
             }
         }
@@ -222,7 +266,7 @@ async fn connection<I>(
         async move { Ok::<_, Infallible>(gate.respond(req).await) }
     });
     let conn = builder
-        .serve_connection(TokioIo::new(io), service)
+        .serve_connection(TokioIo::new(JsonErrors::new(io)), service)
         .with_upgrades();
     let mut conn = std::pin::pin!(conn);
     let result = tokio::select! {
@@ -238,7 +282,12 @@ async fn connection<I>(
             }
         }
     };
-    if let Err(e) = result {
-        tracing::debug!(error = %e, "connection ended with an error");
+    match result {
+        Err(e) if e.is_timeout() => tracing::debug!(
+            reason = "no complete request head within the header timeout",
+            "connection closed"
+        ),
+        Err(e) => tracing::debug!(error = %e, "connection ended with an error"),
+        Ok(()) => {}
     }
 }

@@ -49,6 +49,26 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// The disk holding the session store is full: the write was rolled
+    /// back, nothing of it is stored.
+    #[error("session store {}: no space left on its disk: {source}", .path.display())]
+    StorageFull {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The session store's file system refuses writes (read-only): the
+    /// write was rolled back, nothing of it is stored.
+    #[error("session store {}: its file system is read-only: {source}", .path.display())]
+    ReadOnly {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
     /// No session with this id is stored on this computer.
     #[error("session {session_id} not found")]
     NotFound {

@@ -9,8 +9,14 @@
 //! SQLite work on tokio's blocking pool so they never stall the runtime.
 //! A caller that drops the future does not cancel the write: once started,
 //! it commits.
+//!
+//! A full disk or a file system that turned read-only fails the write with
+//! [`Error::StorageFull`] or [`Error::ReadOnly`] (`sessions/write_failure.rs`):
+//! its transaction is rolled back, the commit hook is not called, and the
+//! next write tries again (and succeeds once there is space).
 
 mod row;
+mod write_failure;
 
 use crate::{Error, schema};
 use model::{Clock, NewSession, Session, SessionPatch, SessionStatus};
@@ -170,7 +176,7 @@ impl SessionStore {
                     rev,
                 ])
             })
-            .map_err(|e| inner.sqlite(e))?;
+            .map_err(|e| inner.write_failed(e))?;
             inner.committed(&session);
             Ok(session)
         })
@@ -191,7 +197,7 @@ impl SessionStore {
         self.blocking(move |inner, conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| inner.sqlite(e))?;
+                .map_err(|e| inner.write_failed(e))?;
             let mut s = load(inner, &tx, &id)?.ok_or_else(|| not_found(&id))?;
             if patch.is_empty() {
                 return Ok(s);
@@ -244,8 +250,8 @@ impl SessionStore {
                     rev,
                 ])
             })
-            .map_err(|e| inner.sqlite(e))?;
-            tx.commit().map_err(|e| inner.sqlite(e))?;
+            .map_err(|e| inner.write_failed(e))?;
+            tx.commit().map_err(|e| inner.write_failed(e))?;
             inner.committed(&s);
             Ok(s)
         })
@@ -263,15 +269,15 @@ impl SessionStore {
         self.blocking(move |inner, conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| inner.sqlite(e))?;
+                .map_err(|e| inner.write_failed(e))?;
             let mut s = load(inner, &tx, &id)?.ok_or_else(|| not_found(&id))?;
             s.status = SessionStatus::Closed;
             s.rev += 1;
             s.last_activity = inner.clock.now();
             tx.prepare_cached("DELETE FROM sessions WHERE session_id = ?1")
                 .and_then(|mut delete| delete.execute([&id]))
-                .map_err(|e| inner.sqlite(e))?;
-            tx.commit().map_err(|e| inner.sqlite(e))?;
+                .map_err(|e| inner.write_failed(e))?;
+            tx.commit().map_err(|e| inner.write_failed(e))?;
             inner.committed(&s);
             Ok(s)
         })
@@ -329,7 +335,7 @@ impl SessionStore {
     pub async fn flush(&self) -> Result<(), Error> {
         self.blocking(|inner, conn| {
             conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-                .map_err(|e| inner.sqlite(e))
+                .map_err(|e| inner.write_failed(e))
         })
         .await
     }
@@ -365,6 +371,13 @@ impl Inner {
     /// transaction rolls back when dropped), so poisoning is ignored.
     fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The error of a failed write: [`Error::StorageFull`] or
+    /// [`Error::ReadOnly`] when the disk refused it, else
+    /// [`Error::Sqlite`]. SQLite has rolled the write back either way.
+    fn write_failed(&self, source: rusqlite::Error) -> Error {
+        write_failure::classify(&self.path, source)
     }
 
     fn sqlite(&self, source: rusqlite::Error) -> Error {

@@ -4,6 +4,7 @@
 
 mod drain;
 mod errors;
+mod limits;
 mod reads;
 mod writes;
 
@@ -194,6 +195,11 @@ pub(crate) struct Fixture {
 }
 
 pub(crate) fn fixture() -> Fixture {
+    fixture_with(crate::RestConfig::default())
+}
+
+/// A fixture whose listeners use `config`.
+pub(crate) fn fixture_with(config: crate::RestConfig) -> Fixture {
     let cache = DaemonCache::new(
         computer(LOCAL),
         CacheConfig::default(),
@@ -202,15 +208,18 @@ pub(crate) fn fixture() -> Fixture {
     let store = Arc::new(FakeStore::new(cache.clone()));
     let refresher = Arc::new(FakeRefresher::default());
     let metrics = Arc::new(Metrics::new());
-    let api = Api::new(ApiParts {
-        cache: cache.clone(),
-        sessions: store.clone(),
-        refresher: refresher.clone(),
-        upgrader: None,
-        health: Arc::new(Connected),
-        metrics: metrics.clone(),
-        version: "9.9.9".into(),
-    });
+    let api = Api::with_config(
+        ApiParts {
+            cache: cache.clone(),
+            sessions: store.clone(),
+            refresher: refresher.clone(),
+            upgrader: None,
+            health: Arc::new(Connected),
+            metrics: metrics.clone(),
+            version: "9.9.9".into(),
+        },
+        config,
+    );
     Fixture {
         api,
         cache,

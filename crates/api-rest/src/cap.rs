@@ -1,0 +1,191 @@
+//! [`ConnectionCap`]: at most `max_connections` open connections per
+//! listener. A connection over the cap is answered 503
+//! `too_many_connections` straight on its socket and closed, rather than
+//! left in the backlog or served. A full listener logs once when it starts
+//! refusing and once when it takes connections again (with how many it
+//! refused); each refusal counts in `dropped_inputs{source="rest",
+//! reason="too_many_connections"}`.
+
+use crate::error::ApiError;
+use crate::wire;
+use model::Metrics;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// How long a refusal may take to write its answer and see the client
+/// close, before the socket is dropped anyway.
+const REFUSAL_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// At most this many refusals linger at a time (answer written, waiting
+/// for the client to close); past it an over-cap connection gets its
+/// answer in one non-blocking write and is closed at once.
+const MAX_REFUSALS_IN_FLIGHT: usize = 32;
+
+/// How much of the refused client's request is read (and dropped) so that
+/// closing does not reset the connection before it reads the answer.
+const REFUSAL_DRAIN_BYTES: usize = 64 * 1024;
+
+/// The open connections of one listener.
+pub(crate) struct ConnectionCap {
+    open: Arc<Semaphore>,
+    refusing: Arc<Semaphore>,
+    limit: usize,
+    /// Refusals since the listener became full; `None` while not full.
+    refused: Option<u64>,
+}
+
+/// What to do with an accepted connection.
+pub(crate) enum Admission {
+    /// Serve it, holding this permit for as long as it is open.
+    Serve(OwnedSemaphorePermit),
+    /// Write the 503 and close (a task runs the returned refusal).
+    Refuse(Refusal),
+    /// Write the 503 at once ([`answer_now`]) and close: lingering
+    /// refusals are at their limit.
+    AnswerNow(Vec<u8>),
+}
+
+/// The right to write one refusal.
+pub(crate) struct Refusal {
+    _permit: OwnedSemaphorePermit,
+    answer: Vec<u8>,
+}
+
+impl ConnectionCap {
+    /// A cap of `limit` connections (at least 1).
+    pub(crate) fn new(limit: usize) -> Self {
+        let limit = limit.max(1);
+        Self {
+            open: Arc::new(Semaphore::new(limit)),
+            refusing: Arc::new(Semaphore::new(MAX_REFUSALS_IN_FLIGHT)),
+            limit,
+            refused: None,
+        }
+    }
+
+    /// Decides about one accepted connection of `listener`.
+    pub(crate) fn admit(&mut self, listener: &str, metrics: &Metrics) -> Admission {
+        if let Ok(permit) = Arc::clone(&self.open).try_acquire_owned() {
+            if let Some(refused) = self.refused.take() {
+                tracing::info!(
+                    listener,
+                    limit = self.limit,
+                    refused,
+                    "connection cap no longer reached: serving new connections again"
+                );
+            }
+            return Admission::Serve(permit);
+        }
+        metrics.dropped("rest", "too_many_connections");
+        let refused = self.refused.get_or_insert(0);
+        if *refused == 0 {
+            tracing::warn!(
+                listener,
+                limit = self.limit,
+                reason = "the listener's connection cap is reached",
+                "refusing new connections with 503 too_many_connections (logged once until one is served again)"
+            );
+        }
+        *refused += 1;
+        let answer = wire::error_answer(&ApiError::TooManyConnections { limit: self.limit }, &[]);
+        match Arc::clone(&self.refusing).try_acquire_owned() {
+            Ok(permit) => Admission::Refuse(Refusal {
+                _permit: permit,
+                answer,
+            }),
+            Err(_) => Admission::AnswerNow(answer),
+        }
+    }
+}
+
+/// Writes `answer` to a fresh connection without waiting (its send buffer
+/// is empty, so all of it normally fits), then closes it by dropping it.
+pub(crate) fn answer_now<I: AsyncWrite + Unpin>(mut io: I, answer: &[u8]) {
+    let mut cx = Context::from_waker(Waker::noop());
+    match Pin::new(&mut io).poll_write(&mut cx, answer) {
+        Poll::Ready(Ok(n)) if n == answer.len() => {}
+        other => tracing::debug!(
+            written = ?other,
+            "refused connection: answer not delivered whole"
+        ),
+    }
+}
+
+impl Refusal {
+    /// Writes the 503, closes the writing side, and reads what the client
+    /// sends until it closes, all bounded by [`REFUSAL_TIMEOUT`].
+    pub(crate) async fn run<I: AsyncRead + AsyncWrite + Unpin>(self, mut io: I) {
+        let exchange = async {
+            io.write_all(&self.answer).await?;
+            io.shutdown().await?;
+            let mut sink = [0u8; 4096];
+            let mut read = 0;
+            while read < REFUSAL_DRAIN_BYTES {
+                match io.read(&mut sink).await? {
+                    0 => break,
+                    n => read += n,
+                }
+            }
+            Ok::<_, std::io::Error>(())
+        };
+        match tokio::time::timeout(REFUSAL_TIMEOUT, exchange).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::debug!(error = %e, "refused connection: answer not delivered"),
+            Err(_) => tracing::debug!("refused connection: client did not close in time"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_full_listener_refuses_until_a_connection_closes() {
+        let metrics = Metrics::new();
+        let mut cap = ConnectionCap::new(2);
+        let Admission::Serve(a) = cap.admit("l", &metrics) else {
+            panic!("first is served")
+        };
+        let Admission::Serve(_b) = cap.admit("l", &metrics) else {
+            panic!("second is served")
+        };
+        let Admission::Refuse(refusal) = cap.admit("l", &metrics) else {
+            panic!("third is refused")
+        };
+        let (ours, mut client) = tokio::io::duplex(4096);
+        let task = tokio::spawn(refusal.run(ours));
+        let mut got = String::new();
+        client.read_to_string(&mut got).await.unwrap();
+        drop(client);
+        task.await.unwrap();
+        assert!(got.starts_with("HTTP/1.1 503 "), "{got}");
+        assert!(got.contains("\"too_many_connections\""), "{got}");
+        assert!(metrics.render().contains("too_many_connections"));
+        drop(a);
+        assert!(matches!(cap.admit("l", &metrics), Admission::Serve(_)));
+    }
+
+    #[tokio::test]
+    async fn refusals_in_flight_are_bounded() {
+        let metrics = Metrics::new();
+        let mut cap = ConnectionCap::new(1);
+        let _served = cap.admit("l", &metrics);
+        let held: Vec<Admission> = (0..MAX_REFUSALS_IN_FLIGHT)
+            .map(|_| cap.admit("l", &metrics))
+            .collect();
+        assert!(held.iter().all(|a| matches!(a, Admission::Refuse(_))));
+        let Admission::AnswerNow(answer) = cap.admit("l", &metrics) else {
+            panic!("answered at once past the lingering limit")
+        };
+        let (ours, mut client) = tokio::io::duplex(4096);
+        answer_now(ours, &answer);
+        let mut got = String::new();
+        client.read_to_string(&mut got).await.unwrap();
+        assert!(got.starts_with("HTTP/1.1 503 "), "{got}");
+    }
+}
