@@ -16,6 +16,9 @@
 //! - [`WsClient`] ([`ws`]): JSON over `/v1/ws`, reads with timeouts.
 //! - [`http`]: one-shot HTTP/1.1 over a Unix socket or TCP ([`http_request_tcp`]).
 //! - [`ports`]: free loopback ports.
+//! - [`seed`]: a daemon's own sessions written into its store before it starts (fast).
+//! - [`raw_ws`]: a WebSocket client that writes hand-made frames, for protocol violations.
+//! - [`rss`]: a process's resident memory (`VmRSS`), for measurements, never assertions.
 //!
 //! The `fleetd` binary is `target/<profile>/fleetd` beside the test executable (or
 //! `$FLEETD_BIN`); when missing it is built once per test process. `scripts/test.sh` builds
@@ -45,7 +48,10 @@ pub mod http;
 pub mod ports;
 mod process;
 pub mod redis;
+pub mod raw_ws;
 pub mod resp;
+pub mod rss;
+pub mod seed;
 pub mod ws;
 
 pub use binary::{fleet_path, fleetd_path};
