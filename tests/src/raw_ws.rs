@@ -102,7 +102,10 @@ impl RawWs {
             if let Some(at) = raw.buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 break at + 4;
             }
-            assert!(raw.fill(deadline).await, "the upgrade got no complete answer");
+            assert!(
+                raw.fill(deadline).await,
+                "the upgrade got no complete answer"
+            );
         };
         let head = String::from_utf8_lossy(&raw.buf[..head_end]).into_owned();
         assert!(head.starts_with("HTTP/1.1 101"), "upgrade refused: {head}");

@@ -21,7 +21,12 @@ pub const SESSIONS_DB: &str = "sessions.db";
 /// When the store cannot be opened or a write fails.
 pub async fn seed_sessions(data_dir: &Path, computer: &str, count: usize) {
     let store = SessionStore::open(&data_dir.join(SESSIONS_DB), computer, Arc::new(SystemClock))
-        .unwrap_or_else(|e| panic!("cannot open the session store in {}: {e}", data_dir.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot open the session store in {}: {e}",
+                data_dir.display()
+            )
+        });
     // A few writers at a time: the store serializes them, the rest is overlap.
     const WRITERS: usize = 8;
     let mut tasks = tokio::task::JoinSet::new();

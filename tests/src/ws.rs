@@ -86,8 +86,7 @@ impl WsClient<UnixStream> {
     pub async fn try_connect_unix(socket: &Path) -> Result<Self, tungstenite::Error> {
         let connect = async {
             let stream = UnixStream::connect(socket).await?;
-            let (stream, _response) =
-                tokio_tungstenite::client_async_with_config(
+            let (stream, _response) = tokio_tungstenite::client_async_with_config(
                 "ws://localhost/v1/ws",
                 stream,
                 Some(client_config()),

@@ -57,15 +57,11 @@ async fn daemon_with_sessions(computer: &str, count: usize) -> (DaemonFixture, T
 }
 
 fn sessions_in(snapshot: &Value) -> usize {
-    snapshot["data"]["sessions"]
-        .as_array()
-        .map_or(0, Vec::len)
+    snapshot["data"]["sessions"].as_array().map_or(0, Vec::len)
 }
 
 fn seq_of(v: &Value) -> u64 {
-    v["seq"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("no seq in {v}"))
+    v["seq"].as_u64().unwrap_or_else(|| panic!("no seq in {v}"))
 }
 
 /// Subscribes to sessions and waits (bounded) for the snapshot, which may be large.
@@ -417,7 +413,13 @@ fn escaped_field() -> String {
 async fn measure_rss_200_patches_of_a_large_session() {
     let daemon = DaemonFixture::builder().start().await;
     let id = id_of(&create_titled(&daemon, "grows").await);
-    for field in ["title", "last_input", "last_output", "thinking_mode"] {
+    for field in [
+        "title",
+        "last_input",
+        "last_output",
+        "thinking_mode",
+        "agent",
+    ] {
         patch_session(&daemon, &id, &json!({ field: escaped_field() })).await;
     }
     let (_, session) = daemon.http_get(&format!("/v1/sessions/{id}")).await;
