@@ -167,7 +167,11 @@ impl Connection {
                     }
                 }
                 _ = ping.tick() => {
-                    if last_heard.elapsed() >= self.parts.config.idle_timeout {
+                    // A client busy taking a large snapshot cannot answer the
+                    // pings queued behind it; the stall rule covers that time.
+                    if last_heard.elapsed() >= self.parts.config.idle_timeout
+                        && !out.snapshot_in_flight()
+                    {
                         break End::Idle;
                     }
                     out.push_control(Message::Ping(WsBytes::new()));

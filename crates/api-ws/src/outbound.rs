@@ -154,6 +154,14 @@ impl Outbound {
         Ok(())
     }
 
+    /// Whether a snapshot exempt from the limit is queued or being written.
+    pub(crate) fn snapshot_in_flight(&self) -> bool {
+        self.shared
+            .snapshot_pending
+            .iter()
+            .any(|p| p.load(Ordering::Acquire))
+    }
+
     /// Queues a control frame (ping, close), which the limit does not count.
     pub(crate) fn push_control(&self, msg: Message) {
         let _ = self.tx.send(Item::Control(msg));
@@ -252,6 +260,7 @@ mod tests {
         out.push_snapshot(Topic::Sessions, big.clone()).unwrap();
         out.push_snapshot(Topic::Computers, big.clone()).unwrap();
         assert_eq!(out.queued(), 0, "snapshots are not counted");
+        assert!(out.snapshot_in_flight());
         // What queues behind them is.
         out.push_text(Utf8Bytes::from_static("12345")).unwrap();
         assert_eq!(out.queued(), 5);
@@ -282,7 +291,12 @@ mod tests {
             Ok::<_, WsError>(sent)
         });
         drain.run(Box::pin(sink)).await.unwrap();
-        assert!(!shared.snapshot_pending[0].load(Ordering::Acquire));
+        assert!(
+            shared
+                .snapshot_pending
+                .iter()
+                .all(|p| !p.load(Ordering::Acquire))
+        );
         let shapes: Vec<(bool, usize)> = sent
             .iter()
             .map(|m| match m {
