@@ -19,6 +19,10 @@
 //! - [`limits`]: a daemon with a low open-file limit, raw half-finished connections,
 //!   `/proc` figures; [`mounts`]: a small tmpfs to fill and an ext4 image to force
 //!   read-only (root only).
+//! - [`proxy`]: a TCP proxy in front of Redis that can blackhole (no reset), for partitions.
+//! - [`seed`]: a daemon's own sessions written into its store before it starts (fast).
+//! - [`raw_ws`]: a WebSocket client that writes hand-made frames, for protocol violations.
+//! - [`rss`]: a process's resident memory (`VmRSS`), for measurements, never assertions.
 //!
 //! The `fleetd` binary is `target/<profile>/fleetd` beside the test executable (or
 //! `$FLEETD_BIN`); when missing it is built once per test process. `scripts/test.sh` builds
@@ -50,8 +54,11 @@ pub mod mounts;
 pub mod ports;
 mod process;
 pub mod proxy;
+pub mod raw_ws;
 pub mod redis;
 pub mod resp;
+pub mod rss;
+pub mod seed;
 pub mod ws;
 
 pub use binary::{fleet_path, fleetd_path};

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 /// Upper bound for connecting and the WebSocket handshake.
@@ -24,6 +24,16 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Default patience of the convenience reads ([`WsClient::subscribe`]).
 pub const RECV_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The largest message the test client takes (256 MiB): a snapshot of a 100,000-session
+/// fleet is about 55 MB, past tungstenite's 64 MiB default only a little later.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
+
+fn client_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
+}
 
 /// A connected WebSocket client; `S` is the transport (Unix socket by default).
 #[derive(Debug)]
@@ -76,8 +86,12 @@ impl WsClient<UnixStream> {
     pub async fn try_connect_unix(socket: &Path) -> Result<Self, tungstenite::Error> {
         let connect = async {
             let stream = UnixStream::connect(socket).await?;
-            let (stream, _response) =
-                tokio_tungstenite::client_async("ws://localhost/v1/ws", stream).await?;
+            let (stream, _response) = tokio_tungstenite::client_async_with_config(
+                "ws://localhost/v1/ws",
+                stream,
+                Some(client_config()),
+            )
+            .await?;
             Ok(Self { stream })
         };
         tokio::time::timeout(CONNECT_TIMEOUT, connect)
@@ -118,7 +132,9 @@ impl WsClient<TcpStream> {
         }
         let connect = async {
             let stream = TcpStream::connect(addr).await?;
-            let (stream, _response) = tokio_tungstenite::client_async(request, stream).await?;
+            let (stream, _response) =
+                tokio_tungstenite::client_async_with_config(request, stream, Some(client_config()))
+                    .await?;
             Ok(Self { stream })
         };
         tokio::time::timeout(CONNECT_TIMEOUT, connect)

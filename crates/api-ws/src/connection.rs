@@ -1,10 +1,13 @@
 //! One client's loop: takes ops, routes feed events to its subscriptions,
-//! pings, and ends on close, silence, overflow or shutdown.
+//! pings, and ends on close, silence, overflow, a stalled socket, a protocol
+//! violation or shutdown.
 
+use crate::close::{self, CLOSE_TOO_SLOW};
 use crate::outbound::{self, Outbound, Overflow};
 use crate::protocol::{ClientOp, ErrorFrame, decode_op};
 use crate::service::{WsConfig, WsRefresh};
 use crate::subscriptions::{Subscription, Subscriptions};
+use crate::write_watch::Stall;
 use cache_core::{DaemonCache, FeedEvent, Opening};
 use futures_util::StreamExt;
 use model::Metrics;
@@ -12,9 +15,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::{Bytes as WsBytes, Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Bytes as WsBytes, Error as WsError, Message, Utf8Bytes};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -37,8 +41,40 @@ enum End {
     ClientClosed,
     Shutdown,
     Idle,
+    /// The queue overflowed (its close frame is already queued) or the feed
+    /// lagged.
     TooSlow,
+    /// The socket took no byte for the write-stall timeout.
+    Stalled,
+    /// The client broke the protocol: close with this code.
+    Violation(u16, &'static str),
+    /// The writer stopped on its own.
+    WriterStopped(WriterEnd),
     Broken,
+}
+
+/// How the writer task ended.
+#[derive(Debug)]
+enum WriterEnd {
+    /// The close frame was written or the queue was dropped.
+    Done,
+    /// tungstenite's bounded write buffer is full: the client does not read.
+    NotReading,
+    /// The socket failed.
+    Failed,
+}
+
+impl From<Result<(), WsError>> for WriterEnd {
+    fn from(r: Result<(), WsError>) -> Self {
+        match r {
+            Ok(()) | Err(WsError::ConnectionClosed) => Self::Done,
+            Err(WsError::WriteBufferFull(_)) => Self::NotReading,
+            Err(e) => {
+                tracing::debug!(error = %e, "WebSocket writer stopped");
+                Self::Failed
+            }
+        }
+    }
 }
 
 impl Connection {
@@ -49,7 +85,8 @@ impl Connection {
         }
     }
 
-    pub(crate) async fn run<S>(mut self, stream: WebSocketStream<S>)
+    /// Runs the client until it ends; `stall` reports on `stream`'s socket.
+    pub(crate) async fn run<S>(mut self, stream: WebSocketStream<S>, stall: Stall)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -57,11 +94,15 @@ impl Connection {
         metrics.ws_clients.inc();
         let (sink, mut frames) = stream.split();
         let (out, drain) = outbound::queue(self.parts.config.max_queue_bytes);
+        let (writer_done, mut writer_end) = oneshot::channel::<WriterEnd>();
         let writer = self.parts.tracker.spawn(async move {
-            if let Err(e) = drain.run(sink).await {
-                tracing::debug!(error = %e, "WebSocket writer stopped");
-            }
+            let _ = writer_done.send(WriterEnd::from(drain.run(sink).await));
         });
+        let stall_timeout = self.parts.config.write_stall_timeout;
+        let mut stall_check = tokio::time::interval_at(
+            Instant::now() + stall_timeout / 10,
+            (stall_timeout / 10).max(Duration::from_millis(100)),
+        );
         // Subscribe to the feed before any snapshot is taken, so nothing
         // published after the snapshot can be missed.
         let mut feed = self.parts.cache.subscribe();
@@ -79,10 +120,21 @@ impl Connection {
                     last_heard = Instant::now();
                     match frame {
                         None => break End::ClientClosed,
-                        Some(Err(e)) => {
-                            tracing::debug!(error = %e, "WebSocket read failed");
-                            break End::Broken;
-                        }
+                        Some(Err(e)) => match close::for_read_error(&e) {
+                            Some((code, reason)) => {
+                                tracing::info!(
+                                    error = %e,
+                                    code,
+                                    reason,
+                                    "dropped a WebSocket frame that breaks the protocol"
+                                );
+                                break End::Violation(code, reason);
+                            }
+                            None => {
+                                tracing::debug!(error = %e, "WebSocket read failed");
+                                break End::Broken;
+                            }
+                        },
                         Some(Ok(msg)) => match self.on_message(msg, &out) {
                             Ok(true) => {}
                             Ok(false) => break End::ClientClosed,
@@ -99,15 +151,27 @@ impl Connection {
                     Err(RecvError::Lagged(n)) => {
                         tracing::info!(missed = n, "WebSocket client lagged the feed");
                         out.push_control(outbound::close_message(
-                            crate::CLOSE_TOO_SLOW,
+                            CLOSE_TOO_SLOW,
                             "too far behind: reconnect and resume with since",
                         ));
                         break End::TooSlow;
                     }
                     Err(RecvError::Closed) => break End::Shutdown,
                 },
+                end = &mut writer_end => {
+                    break End::WriterStopped(end.unwrap_or(WriterEnd::Failed));
+                }
+                _ = stall_check.tick() => {
+                    if stall.blocked_for().is_some_and(|d| d >= stall_timeout) {
+                        break End::Stalled;
+                    }
+                }
                 _ = ping.tick() => {
-                    if last_heard.elapsed() >= self.parts.config.idle_timeout {
+                    // A client busy taking a large snapshot cannot answer the
+                    // pings queued behind it; the stall rule covers that time.
+                    if last_heard.elapsed() >= self.parts.config.idle_timeout
+                        && !out.snapshot_in_flight()
+                    {
                         break End::Idle;
                     }
                     out.push_control(Message::Ping(WsBytes::new()));
@@ -130,10 +194,35 @@ impl Connection {
                 metrics.ws_slow_closed.inc();
                 tracing::info!(
                     reason = "outbound queue over its limit",
-                    "closing WebSocket client with 4008"
+                    "closing WebSocket client with 4008, dropping what it had queued"
                 );
             }
-            End::ClientClosed | End::Broken => {}
+            End::Stalled => {
+                metrics.ws_slow_closed.inc();
+                tracing::info!(
+                    reason = "its socket took no byte for the write-stall timeout",
+                    timeout_s = stall_timeout.as_secs(),
+                    "closing WebSocket client with 4008, dropping what it had queued"
+                );
+                out.push_control(outbound::close_message(
+                    CLOSE_TOO_SLOW,
+                    "not reading: reconnect and resume with since",
+                ));
+            }
+            End::Violation(code, reason) => {
+                metrics.dropped("ws", "protocol_violation");
+                out.push_control(outbound::close_message(code, reason));
+            }
+            End::WriterStopped(WriterEnd::NotReading) => {
+                metrics.ws_slow_closed.inc();
+                tracing::info!(
+                    reason = "write buffer full: the client does not read",
+                    "closing WebSocket client, dropping what it had queued"
+                );
+            }
+            End::WriterStopped(WriterEnd::Done | WriterEnd::Failed)
+            | End::ClientClosed
+            | End::Broken => {}
         }
         // Interest ends with the connection, before the writer drains.
         drop(self.subs);
@@ -202,7 +291,7 @@ impl Connection {
                 }
                 let after_seq = match opening {
                     Opening::Snapshot { seq, frame } => {
-                        out.push_json(frame)?;
+                        out.push_snapshot(topic, frame)?;
                         seq
                     }
                     Opening::Replay { seq, events } => {

@@ -6,21 +6,28 @@
 //! decodes client ops and encodes error frames without any I/O;
 //! `outbound.rs` is the per-client queue, bounded in bytes, whose overflow
 //! closes the client with 4008 so that one slow reader never holds back the
-//! others; `subscriptions.rs` routes feed events to the topics a client
-//! subscribed to.
+//! others (a snapshot is exempt: only what queues behind it counts);
+//! `fragment.rs` cuts large texts into frames; `write_watch.rs` notices a
+//! socket that takes nothing, so a client that stops reading is closed after
+//! the write-stall timeout; `close.rs` is the one place that picks close
+//! codes (4008, and RFC 6455's 1002, 1007, 1009 for protocol violations);
+//! `subscriptions.rs` routes feed events to the topics a client subscribed
+//! to.
 //!
 //! This crate never names SQLite or Redis: it reads the fleet from
 //! `cache-core` and asks for refreshes through [`WsRefresh`].
 
+mod close;
 mod connection;
+mod fragment;
 mod outbound;
 mod protocol;
 mod service;
 mod subscriptions;
+mod write_watch;
 
-pub use protocol::{ClientOp, ErrorFrame, decode_op};
+pub use close::{CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, CLOSE_TOO_SLOW};
+pub use protocol::{
+    ClientOp, ErrorFrame, MAX_ERROR_MESSAGE_CHARS, MAX_SUBSCRIBE_COMPUTERS, decode_op,
+};
 pub use service::{WsConfig, WsRefresh, WsService};
-
-/// Close code for a client whose outbound queue passed the limit: it should
-/// reconnect and resume with `since`.
-pub const CLOSE_TOO_SLOW: u16 = 4008;

@@ -2,10 +2,18 @@
 //! a writer task drains into the socket. When the queue would pass its limit
 //! the client is too far behind: what is queued is dropped and the next
 //! thing it receives is close 4008, telling it to resume with `since`.
+//!
+//! A snapshot is delivered whatever its size: it is not counted against the
+//! limit, only what queues behind it is. At most one snapshot per topic is
+//! exempt at a time (a re-subscribe while the last one is still unwritten is
+//! counted), so a client holds at most three snapshots and the limit.
+//! Large texts go out in fragments (`fragment.rs`).
 
-use crate::CLOSE_TOO_SLOW;
+use crate::close::CLOSE_TOO_SLOW;
+use crate::fragment::{FRAGMENT_BYTES, fragments};
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt};
+use model::Topic;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::mpsc;
@@ -17,11 +25,31 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 struct Shared {
     queued: AtomicUsize,
     overflowed: AtomicBool,
+    /// Per topic: a snapshot exempt from the limit is queued or being written.
+    snapshot_pending: [AtomicBool; 3],
+}
+
+/// What the writer is asked to write.
+enum Item {
+    /// A text frame, counted against the limit.
+    Text(Utf8Bytes),
+    /// A snapshot, not counted; frees its topic's slot once written.
+    Snapshot { slot: usize, text: Utf8Bytes },
+    /// A ping or close frame, never counted.
+    Control(Message),
+}
+
+fn slot(topic: Topic) -> usize {
+    match topic {
+        Topic::Sessions => 0,
+        Topic::Preparation => 1,
+        Topic::Computers => 2,
+    }
 }
 
 /// The pushing side of a client's queue.
 pub(crate) struct Outbound {
-    tx: mpsc::UnboundedSender<Message>,
+    tx: mpsc::UnboundedSender<Item>,
     shared: Arc<Shared>,
     limit: usize,
 }
@@ -32,7 +60,7 @@ pub(crate) struct Overflow;
 
 /// The draining side, run by the writer task.
 pub(crate) struct Drain {
-    rx: mpsc::UnboundedReceiver<Message>,
+    rx: mpsc::UnboundedReceiver<Item>,
     shared: Arc<Shared>,
 }
 
@@ -56,17 +84,50 @@ pub(crate) fn close_message(code: u16, reason: &'static str) -> Message {
     }))
 }
 
+fn utf8(json: Bytes) -> Option<Utf8Bytes> {
+    match Utf8Bytes::try_from(json) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            // Our own JSON is UTF-8 by construction; never send a broken frame.
+            tracing::error!(
+                error = %e,
+                reason = "not UTF-8",
+                "dropped an outbound frame"
+            );
+            None
+        }
+    }
+}
+
 impl Outbound {
     /// Queues a text frame whose bytes are known to be UTF-8 JSON.
     pub(crate) fn push_json(&self, json: Bytes) -> Result<(), Overflow> {
-        match Utf8Bytes::try_from(json) {
-            Ok(text) => self.push_text(text),
-            Err(e) => {
-                // Our own JSON is UTF-8 by construction; never send a broken frame.
-                tracing::error!(error = %e, "dropped an outbound frame that is not UTF-8");
-                Ok(())
-            }
+        match utf8(json) {
+            Some(text) => self.push_text(text),
+            None => Ok(()),
         }
+    }
+
+    /// Queues the snapshot of `topic`, exempt from the limit unless an
+    /// earlier snapshot of the same topic is still unwritten.
+    pub(crate) fn push_snapshot(&self, topic: Topic, json: Bytes) -> Result<(), Overflow> {
+        let Some(text) = utf8(json) else {
+            return Ok(());
+        };
+        if self.shared.overflowed.load(Ordering::Acquire) {
+            return Err(Overflow);
+        }
+        let slot = slot(topic);
+        let free = self.shared.snapshot_pending[slot]
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if !free {
+            return self.push_text(text);
+        }
+        if self.tx.send(Item::Snapshot { slot, text }).is_err() {
+            self.shared.snapshot_pending[slot].store(false, Ordering::Release);
+        }
+        Ok(())
     }
 
     /// Queues a text frame, or closes the client with 4008 if the queue would
@@ -80,22 +141,30 @@ impl Outbound {
         if queued > self.limit {
             self.shared.queued.fetch_sub(len, Ordering::AcqRel);
             self.shared.overflowed.store(true, Ordering::Release);
-            let _ = self.tx.send(close_message(
+            let _ = self.tx.send(Item::Control(close_message(
                 CLOSE_TOO_SLOW,
                 "too far behind: reconnect and resume with since",
-            ));
+            )));
             return Err(Overflow);
         }
-        if self.tx.send(Message::Text(text)).is_err() {
+        if self.tx.send(Item::Text(text)).is_err() {
             // The writer is gone: the connection is ending anyway.
             self.shared.queued.fetch_sub(len, Ordering::AcqRel);
         }
         Ok(())
     }
 
+    /// Whether a snapshot exempt from the limit is queued or being written.
+    pub(crate) fn snapshot_in_flight(&self) -> bool {
+        self.shared
+            .snapshot_pending
+            .iter()
+            .any(|p| p.load(Ordering::Acquire))
+    }
+
     /// Queues a control frame (ping, close), which the limit does not count.
     pub(crate) fn push_control(&self, msg: Message) {
-        let _ = self.tx.send(msg);
+        let _ = self.tx.send(Item::Control(msg));
     }
 
     /// Bytes queued and not yet written.
@@ -109,29 +178,56 @@ impl Drain {
     /// Writes queued frames until a close frame is written or every pusher is
     /// gone. After an overflow, queued data frames are skipped so the close
     /// frame goes out next.
+    ///
+    /// # Errors
+    /// The first write that fails; `WriteBufferFull` means the client has not
+    /// read for long enough that tungstenite's bounded buffer filled up.
     pub(crate) async fn run<S>(mut self, mut sink: S) -> Result<(), WsError>
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
-        while let Some(msg) = self.rx.recv().await {
-            let len = match &msg {
-                Message::Text(t) => t.len(),
-                _ => 0,
-            };
-            if len > 0 {
-                self.shared.queued.fetch_sub(len, Ordering::AcqRel);
-                if self.shared.overflowed.load(Ordering::Acquire) {
-                    continue;
+        while let Some(item) = self.rx.recv().await {
+            match item {
+                Item::Text(text) => {
+                    self.shared.queued.fetch_sub(text.len(), Ordering::AcqRel);
+                    if !self.shared.overflowed.load(Ordering::Acquire) {
+                        send_text(&mut sink, &text).await?;
+                    }
                 }
-            }
-            let is_close = matches!(msg, Message::Close(_));
-            sink.send(msg).await?;
-            if is_close {
-                break;
+                Item::Snapshot { slot, text } => {
+                    let sent = if self.shared.overflowed.load(Ordering::Acquire) {
+                        Ok(())
+                    } else {
+                        send_text(&mut sink, &text).await
+                    };
+                    self.shared.snapshot_pending[slot].store(false, Ordering::Release);
+                    sent?;
+                }
+                Item::Control(msg) => {
+                    let is_close = matches!(msg, Message::Close(_));
+                    sink.send(msg).await?;
+                    if is_close {
+                        break;
+                    }
+                }
             }
         }
         sink.flush().await
     }
+}
+
+/// Writes one text message, in fragments when it is large.
+async fn send_text<S>(sink: &mut S, text: &Utf8Bytes) -> Result<(), WsError>
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+{
+    if text.len() <= FRAGMENT_BYTES {
+        return sink.send(Message::Text(text.clone())).await;
+    }
+    for frame in fragments(text, FRAGMENT_BYTES) {
+        sink.send(Message::Frame(frame)).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -151,6 +247,72 @@ mod tests {
             got.push(m);
         }
         assert_eq!(got.len(), 3);
-        assert!(matches!(&got[2], Message::Close(Some(f)) if u16::from(f.code) == CLOSE_TOO_SLOW));
+        assert!(matches!(
+            &got[2],
+            Item::Control(Message::Close(Some(f))) if u16::from(f.code) == CLOSE_TOO_SLOW
+        ));
+    }
+
+    #[test]
+    fn one_snapshot_per_topic_is_exempt_from_the_limit() {
+        let (out, mut drain) = queue(10);
+        let big = Bytes::from(vec![b'x'; 100]);
+        out.push_snapshot(Topic::Sessions, big.clone()).unwrap();
+        out.push_snapshot(Topic::Computers, big.clone()).unwrap();
+        assert_eq!(out.queued(), 0, "snapshots are not counted");
+        assert!(out.snapshot_in_flight());
+        // What queues behind them is.
+        out.push_text(Utf8Bytes::from_static("12345")).unwrap();
+        assert_eq!(out.queued(), 5);
+        // A second snapshot of a topic whose first is unwritten is counted.
+        assert!(out.push_snapshot(Topic::Sessions, big.clone()).is_err());
+        let mut kinds = Vec::new();
+        while let Ok(item) = drain.rx.try_recv() {
+            kinds.push(match item {
+                Item::Text(_) => "text",
+                Item::Snapshot { .. } => "snapshot",
+                Item::Control(_) => "control",
+            });
+        }
+        assert_eq!(kinds, ["snapshot", "snapshot", "text", "control"]);
+    }
+
+    #[tokio::test]
+    async fn the_writer_fragments_large_texts_and_frees_the_snapshot_slot() {
+        let (out, drain) = queue(10);
+        let big = Bytes::from(vec![b'x'; FRAGMENT_BYTES * 2 + 1]);
+        out.push_snapshot(Topic::Sessions, big).unwrap();
+        out.push_text(Utf8Bytes::from_static("after")).unwrap();
+        let shared = out.shared.clone();
+        drop(out);
+        let mut sent = Vec::new();
+        let sink = futures_util::sink::unfold(&mut sent, |sent, msg: Message| async move {
+            sent.push(msg);
+            Ok::<_, WsError>(sent)
+        });
+        drain.run(Box::pin(sink)).await.unwrap();
+        assert!(
+            shared
+                .snapshot_pending
+                .iter()
+                .all(|p| !p.load(Ordering::Acquire))
+        );
+        let shapes: Vec<(bool, usize)> = sent
+            .iter()
+            .map(|m| match m {
+                Message::Frame(f) => (f.header().is_final, f.payload().len()),
+                Message::Text(t) => (true, t.len()),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            shapes,
+            [
+                (false, FRAGMENT_BYTES),
+                (false, FRAGMENT_BYTES),
+                (true, 1),
+                (true, 5)
+            ]
+        );
     }
 }

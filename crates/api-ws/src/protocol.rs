@@ -7,6 +7,17 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
+/// The most names a subscription's `computers` may hold. Beyond, the op is
+/// refused (`bad_field`) and the connection stays open.
+pub const MAX_SUBSCRIBE_COMPUTERS: usize = 1000;
+
+/// The longest error message, in characters: an error never echoes a large
+/// frame back (a message past this is cut and ends with `…`).
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 200;
+
+/// The most characters of a client's input quoted in an error message.
+const QUOTED_INPUT_CHARS: usize = 120;
+
 /// One decoded client frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientOp {
@@ -44,10 +55,11 @@ pub struct ErrorFrame {
 }
 
 impl ErrorFrame {
+    /// An error frame; `message` is cut to [`MAX_ERROR_MESSAGE_CHARS`].
     pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             code,
-            message: message.into(),
+            message: cut(message.into(), MAX_ERROR_MESSAGE_CHARS),
         }
     }
 
@@ -89,6 +101,15 @@ struct RawRefresh {
     computer: Option<String>,
 }
 
+/// `text` cut to `max` characters, ending with `…` when it was longer.
+fn cut(mut text: String, max: usize) -> String {
+    if let Some((at, _)) = text.char_indices().nth(max) {
+        text.truncate(at);
+        text.push('…');
+    }
+    text
+}
+
 fn bad_field(e: impl std::fmt::Display) -> ErrorFrame {
     ErrorFrame::new("bad_field", e.to_string())
 }
@@ -116,6 +137,16 @@ pub fn decode_op(text: &str) -> Result<ClientOp, ErrorFrame> {
             let topic = Topic::parse(&raw.topic).map_err(bad_field)?;
             let filter = match raw.computers {
                 None => ComputerFilter::All,
+                Some(list) if list.len() > MAX_SUBSCRIBE_COMPUTERS => {
+                    return Err(ErrorFrame::new(
+                        "bad_field",
+                        format!(
+                            "\"computers\" holds {} names: at most {MAX_SUBSCRIBE_COMPUTERS} \
+                             per subscription (omit it to watch every computer)",
+                            list.len()
+                        ),
+                    ));
+                }
                 Some(list) => {
                     for c in &list {
                         validate_computer_name(c).map_err(bad_field)?;
@@ -157,7 +188,10 @@ pub fn decode_op(text: &str) -> Result<ClientOp, ErrorFrame> {
         }
         other => Err(ErrorFrame::new(
             "unknown_op",
-            format!("unknown op {other:?}: expected subscribe, unsubscribe or refresh"),
+            format!(
+                "unknown op {:?}: expected subscribe, unsubscribe or refresh",
+                cut(other.to_owned(), QUOTED_INPUT_CHARS)
+            ),
         )),
     }
 }
@@ -217,5 +251,43 @@ mod tests {
             "bad_field"
         );
         assert_eq!(code(r#"{"op":"unsubscribe"}"#), "bad_field");
+    }
+
+    fn subscribe_with(n: usize) -> String {
+        let names: Vec<String> = (0..n).map(|i| format!("c{i}")).collect();
+        serde_json::json!({"op": "subscribe", "topic": "sessions", "computers": names}).to_string()
+    }
+
+    #[test]
+    fn computers_are_capped_per_subscription() {
+        assert!(decode_op(&subscribe_with(MAX_SUBSCRIBE_COMPUTERS)).is_ok());
+        let e = decode_op(&subscribe_with(MAX_SUBSCRIBE_COMPUTERS + 1)).unwrap_err();
+        assert_eq!(e.code, "bad_field");
+        assert!(e.message.contains("1001"), "{}", e.message);
+    }
+
+    #[test]
+    fn error_messages_never_echo_a_large_input() {
+        let long = "x".repeat(600 * 1024);
+        let frames = [
+            format!(r#"{{"op":"{long}"}}"#),
+            format!(r#"{{"op":"subscribe","topic":"{long}"}}"#),
+            format!(r#"{{"op":"subscribe","topic":"sessions","computers":["{long}"]}}"#),
+            format!(r#"{{"op":"subscribe","{long}":1}}"#),
+            format!(r#"{{"op":"refresh","computer":"{long} "}}"#),
+            format!("{{{long}"),
+        ];
+        for frame in &frames {
+            let e = decode_op(frame).unwrap_err();
+            let chars = e.message.chars().count();
+            assert!(
+                chars <= MAX_ERROR_MESSAGE_CHARS + 1,
+                "{chars}: {}",
+                e.message
+            );
+            assert!(e.to_json().len() < 1024, "{}", e.to_json());
+        }
+        assert_eq!(cut("héllo".into(), 2), "hé…");
+        assert_eq!(cut("hé".into(), 2), "hé");
     }
 }

@@ -2,6 +2,7 @@
 //! run in a task it owns, and closes every connection (1001) on shutdown.
 
 use crate::connection::{Connection, ConnectionParts};
+use crate::write_watch::WriteWatch;
 use bytes::Bytes;
 use cache_core::DaemonCache;
 use http_body_util::Full;
@@ -28,9 +29,20 @@ pub struct WsConfig {
     pub ping_interval: Duration,
     /// Silence after which a client is closed (60 s).
     pub idle_timeout: Duration,
-    /// The largest frame a client may send (1 MiB).
+    /// The largest frame or message a client may send (1 MiB); past it the
+    /// client is closed with 1009.
     pub max_frame_bytes: usize,
+    /// How long a client's socket may take no byte of ours before it is
+    /// closed with 4008 (30 s): a snapshot of any size is delivered, but a
+    /// client that stops reading it (or anything else) does not hold its
+    /// memory forever.
+    pub write_stall_timeout: Duration,
 }
+
+/// The most bytes tungstenite buffers for one client's socket: one fragment
+/// of ours (64 KiB) plus the pongs it queues by itself. Past it, pongs to a
+/// client that never reads replace each other instead of piling up.
+const MAX_WRITE_BUFFER_BYTES: usize = 512 * 1024;
 
 impl Default for WsConfig {
     fn default() -> Self {
@@ -39,6 +51,7 @@ impl Default for WsConfig {
             ping_interval: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(60),
             max_frame_bytes: 1024 * 1024,
+            write_stall_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -121,17 +134,18 @@ impl WsService {
                 // tungstenite zero-fills its read buffer before every read
                 // attempt, and the connection loop polls the reader on every
                 // feed event: the 128 KiB default cost more than the rest of
-                // a fan-out together. Client frames are small.
+                // a fan-out together. Client frames are small. The write
+                // buffer is bounded (see MAX_WRITE_BUFFER_BYTES); large
+                // texts are written in fragments that fit it.
                 let ws_config = WebSocketConfig::default()
                     .read_buffer_size(4096)
+                    .write_buffer_size(128 * 1024)
+                    .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
                     .max_message_size(Some(inner.config.max_frame_bytes))
                     .max_frame_size(Some(inner.config.max_frame_bytes));
-                let stream = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    Role::Server,
-                    Some(ws_config),
-                )
-                .await;
+                let (socket, stall) = WriteWatch::new(TokioIo::new(upgraded));
+                let stream =
+                    WebSocketStream::from_raw_socket(socket, Role::Server, Some(ws_config)).await;
                 let conn = Connection::new(ConnectionParts {
                     cache: inner.cache.clone(),
                     config: inner.config.clone(),
@@ -140,7 +154,7 @@ impl WsService {
                     tracker: inner.tracker.clone(),
                     cancel: inner.cancel.clone(),
                 });
-                conn.run(stream).await;
+                conn.run(stream, stall).await;
             }
             .instrument(span),
         );

@@ -5,7 +5,7 @@
 
 use crate::computers::{PeerEntry, differs};
 use crate::config::CacheConfig;
-use crate::feed::{Feed, FeedEvent};
+use crate::feed::{Feed, FeedEvent, RingLimits};
 use crate::interest::InterestTable;
 use crate::json;
 use crate::preparation::PreparationTable;
@@ -114,7 +114,14 @@ impl DaemonCache {
         me.online = true;
         me.is_self = true;
         me.interest = Interest::default();
-        let feed = Feed::new(&me.boot_id, config.replay_capacity, config.channel_capacity);
+        let feed = Feed::new(
+            &me.boot_id,
+            RingLimits {
+                events: config.replay_capacity,
+                bytes: config.replay_max_bytes,
+            },
+            config.channel_capacity,
+        );
         let (interest_tx, _) = watch::channel(Interest::default());
         Self {
             inner: Arc::new(Inner {

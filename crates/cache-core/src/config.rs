@@ -14,6 +14,10 @@ pub struct CacheConfig {
     pub stale_retention: Duration,
     /// How many recent changes a reconnecting client can be replayed (4096).
     pub replay_capacity: usize,
+    /// How many bytes of serialized changes the replay ring may hold (8 MiB).
+    /// The ring drops its oldest changes past either bound, but always keeps
+    /// the newest one; a `since` older than what it holds gets a snapshot.
+    pub replay_max_bytes: usize,
     /// How many changes a live subscriber may lag before it must resume
     /// (16384).
     pub channel_capacity: usize,
@@ -26,6 +30,7 @@ impl Default for CacheConfig {
             offline_after_periods: 3,
             stale_retention: Duration::from_secs(600),
             replay_capacity: 4096,
+            replay_max_bytes: 8 * 1024 * 1024,
             channel_capacity: 16384,
         }
     }

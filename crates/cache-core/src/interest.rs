@@ -1,5 +1,10 @@
 //! Local interest: which topics and computers local clients watch,
 //! reference-counted so that it drops only when the last watcher leaves.
+//!
+//! What a heartbeat announces is bounded: past [`MAX_ANNOUNCED_COMPUTERS`]
+//! distinct names in one topic, the topic is announced as `*` (all). Peers
+//! then send this daemon more than its clients need, never less, and the
+//! heartbeat stays far below the 1 MiB an entry may hold.
 
 use crate::cache::{DaemonCache, Inner};
 use crate::json;
@@ -10,6 +15,10 @@ use tokio::sync::watch;
 
 /// The key for "every computer".
 pub const ALL_COMPUTERS: &str = "*";
+
+/// The most computer names a heartbeat announces for one topic; beyond, it
+/// announces `*`. 1,000 names of at most 63 bytes: under 70 KB a topic.
+pub const MAX_ANNOUNCED_COMPUTERS: usize = 1000;
 
 /// Reference counts per (topic, computer), `*` standing for all.
 #[derive(Debug, Default)]
@@ -73,7 +82,7 @@ impl InterestTable {
             &mut interest.preparation,
             &mut interest.computers,
         ] {
-            if list.iter().any(|c| c == ALL_COMPUTERS) {
+            if list.len() > MAX_ANNOUNCED_COMPUTERS || list.iter().any(|c| c == ALL_COMPUTERS) {
                 *list = vec![ALL_COMPUTERS.to_owned()];
             }
         }
@@ -164,5 +173,48 @@ impl Drop for InterestGuard {
             inner.interest.lock().remove(self.topic, &self.keys);
             Inner::interest_changed(&inner);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i}")).collect()
+    }
+
+    #[test]
+    fn summary_collapses_to_all_past_the_cap() {
+        let mut table = InterestTable::default();
+        let a = names("a", MAX_ANNOUNCED_COMPUTERS);
+        table.add(Topic::Sessions, &a);
+        table.add(Topic::Computers, &names("c", 3));
+        let s = table.summary();
+        assert_eq!(
+            s.sessions.len(),
+            MAX_ANNOUNCED_COMPUTERS,
+            "at the cap: named"
+        );
+        assert_eq!(s.computers.len(), 3);
+
+        // A second client with other names: too many to name, so `*`.
+        let b = names("b", 10);
+        table.add(Topic::Sessions, &b);
+        let s = table.summary();
+        assert_eq!(s.sessions, vec![ALL_COMPUTERS.to_owned()]);
+        assert_eq!(s.computers.len(), 3, "other topics keep their names");
+        assert!(
+            table.watches(Topic::Sessions, "b3"),
+            "local routing is exact"
+        );
+        assert!(
+            !table.watches(Topic::Sessions, "z"),
+            "local routing is exact"
+        );
+
+        // The second leaves: named again.
+        table.remove(Topic::Sessions, &b);
+        assert_eq!(table.summary().sessions.len(), MAX_ANNOUNCED_COMPUTERS);
     }
 }

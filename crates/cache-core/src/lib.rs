@@ -27,7 +27,7 @@ mod sweep;
 pub use cache::DaemonCache;
 pub use config::CacheConfig;
 pub use feed::{FeedEvent, Since};
-pub use interest::{ALL_COMPUTERS, InterestGuard};
+pub use interest::{ALL_COMPUTERS, InterestGuard, MAX_ANNOUNCED_COMPUTERS};
 pub use reads::{CacheCounts, Opening};
 pub use sessions::{Applied, LIST_CACHE_MAX_BYTES, SessionRecord};
 pub use sweep::SweepReport;

@@ -12,11 +12,23 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 /// A WebSocket connection to the daemon.
 pub type WsStream = WebSocketStream<Conn>;
+
+/// The largest message (and frame) taken from the daemon: 256 MiB. A snapshot is
+/// delivered whatever its size, and one of a 100,000-session fleet is about 55 MB, so
+/// tungstenite's defaults (16 MiB a frame, 64 MiB a message) are too small for a daemon
+/// that writes a snapshot as one frame.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
+
+fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
+}
 
 /// What reading the connection produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +60,7 @@ pub async fn connect(endpoint: &Endpoint) -> Result<WsStream, ClientError> {
         request.headers_mut().insert(AUTHORIZATION, value);
     }
     let conn = stream::connect(endpoint).await?;
-    let handshake = tokio_tungstenite::client_async(request, conn);
+    let handshake = tokio_tungstenite::client_async_with_config(request, conn, Some(config()));
     match tokio::time::timeout(CONNECT_TIMEOUT, handshake).await {
         Ok(Ok((ws, _response))) => Ok(ws),
         Ok(Err(tungstenite::Error::Http(response))) => {
