@@ -158,11 +158,12 @@ mod tests {
             panic!("third is refused")
         };
         let (ours, mut client) = tokio::io::duplex(4096);
-        let task = tokio::spawn(refusal.run(ours));
         let mut got = String::new();
-        client.read_to_string(&mut got).await.unwrap();
-        drop(client);
-        task.await.unwrap();
+        let reading = async {
+            client.read_to_string(&mut got).await.unwrap();
+            drop(client);
+        };
+        tokio::join!(refusal.run(ours), reading);
         assert!(got.starts_with("HTTP/1.1 503 "), "{got}");
         assert!(got.contains("\"too_many_connections\""), "{got}");
         assert!(metrics.render().contains("too_many_connections"));

@@ -269,13 +269,14 @@ mod tests {
             .unwrap();
         let hyper_bytes = hyper_answer("414 URI Too Long");
         // A small pipe: our longer answer goes out over several writes.
-        let writer = tokio::spawn(async move {
+        let writer = async move {
             io.write_all(&hyper_bytes).await.unwrap();
             io.shutdown().await.unwrap();
-        });
+        };
         let mut got = Vec::new();
-        theirs.read_to_end(&mut got).await.unwrap();
-        writer.await.unwrap();
+        let reader = theirs.read_to_end(&mut got);
+        let ((), read) = tokio::join!(writer, reader);
+        read.unwrap();
         let text = String::from_utf8(got).unwrap();
         let rest = text
             .strip_prefix("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
