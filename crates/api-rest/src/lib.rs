@@ -56,5 +56,7 @@ mod tests;
 
 pub use api::{Api, ApiParts};
 pub use body::MAX_BODY_BYTES;
-pub use ports::{HealthSource, LocalSessions, RefreshError, Refresher, Upgrader, WriteError};
+pub use ports::{
+    HealthSource, LocalSessions, RedisHealth, RefreshError, Refresher, Upgrader, WriteError,
+};
 pub use server::{DRAIN_DEADLINE, serve_tcp, serve_unix};
