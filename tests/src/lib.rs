@@ -16,6 +16,8 @@
 //! - [`WsClient`] ([`ws`]): JSON over `/v1/ws`, reads with timeouts.
 //! - [`http`]: one-shot HTTP/1.1 over a Unix socket or TCP ([`http_request_tcp`]).
 //! - [`ports`]: free loopback ports.
+//! - [`TlsFiles`] ([`tls`]): a throwaway CA and server certificate (openssl) for
+//!   `redis-server --tls-port`.
 //!
 //! The `fleetd` binary is `target/<profile>/fleetd` beside the test executable (or
 //! `$FLEETD_BIN`); when missing it is built once per test process. `scripts/test.sh` builds
@@ -46,6 +48,7 @@ pub mod ports;
 mod process;
 pub mod redis;
 pub mod resp;
+pub mod tls;
 pub mod ws;
 
 pub use binary::{fleet_path, fleetd_path};
@@ -56,6 +59,7 @@ pub use http::{RawResponse, body_json, http_request_tcp, try_http_request_tcp};
 pub use ports::{free_addr, free_port};
 pub use redis::{RedisBuilder, RedisFixture};
 pub use resp::RespValue;
+pub use tls::TlsFiles;
 pub use ws::WsClient;
 
 pub use bytes::Bytes;
