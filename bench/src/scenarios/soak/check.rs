@@ -20,22 +20,27 @@ const POLL: Duration = Duration::from_millis(250);
 struct SessionRow {
     session_id: String,
     rev: u64,
+    #[serde(default)]
+    status: String,
 }
 
-/// `session_id -> rev` of every session `GET path` lists.
+/// `session_id -> (rev, closed)` of every session `GET path` lists.
 ///
 /// # Errors
 /// When the request fails or the answer is not a session list.
-pub async fn sessions(socket: &Path, path: &str) -> anyhow::Result<HashMap<String, u64>> {
+pub async fn sessions(socket: &Path, path: &str) -> anyhow::Result<HashMap<String, (u64, bool)>> {
     let (status, body) = client::once(socket, Method::GET, path, None).await?;
     client::expect(status, StatusCode::OK, path, &body)?;
     let rows: Vec<SessionRow> =
         serde_json::from_slice(&body).with_context(|| format!("{path} is not a session list"))?;
-    Ok(rows.into_iter().map(|r| (r.session_id, r.rev)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.session_id, (r.rev, r.status == "closed")))
+        .collect())
 }
 
 /// Acknowledged changes `cache` has not caught up with.
-pub fn missing(expected: &HashMap<String, Acked>, cache: &HashMap<String, u64>) -> u64 {
+pub fn missing(expected: &HashMap<String, Acked>, cache: &HashMap<String, (u64, bool)>) -> u64 {
     expected
         .iter()
         .map(|(id, acked)| acked.missing(cache.get(id).copied()))

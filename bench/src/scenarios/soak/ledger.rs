@@ -20,10 +20,16 @@ pub struct Acked {
 }
 
 impl Acked {
-    /// How many acknowledged changes a cache holding `seen` (its rev, or
-    /// `None` when the session is absent) has not caught up with.
-    pub fn missing(&self, seen: Option<u64>) -> u64 {
+    /// How many acknowledged changes a cache holding `seen` (its rev and
+    /// whether it is `closed`, or `None` when the session is absent) has
+    /// not caught up with. An end is seen when the session is gone or
+    /// shows as `closed` (it is marked closed, then removed).
+    pub fn missing(&self, seen: Option<(u64, bool)>) -> u64 {
         let writes = self.revs.len() as u64 + u64::from(self.ended);
+        let seen = match seen {
+            Some((_, true)) if self.ended => None,
+            other => other.map(|(rev, _)| rev),
+        };
         match (self.ended, seen) {
             (true, None) => 0,
             // Still there after an acknowledged end: the end is missing,
@@ -111,14 +117,15 @@ mod tests {
         l.written("w1", "a", 2, false);
         l.written("w1", "a", 3, false);
         let a = &l.sessions["a"];
-        assert_eq!(a.missing(Some(3)), 0);
-        assert_eq!(a.missing(Some(4)), 0, "newer is fine");
-        assert_eq!(a.missing(Some(1)), 2);
+        assert_eq!(a.missing(Some((3, false))), 0);
+        assert_eq!(a.missing(Some((4, false))), 0, "newer is fine");
+        assert_eq!(a.missing(Some((1, false))), 2);
         assert_eq!(a.missing(None), 3);
         l.ended("a");
         let a = &l.sessions["a"];
         assert_eq!(a.missing(None), 0, "gone after its end");
-        assert_eq!(a.missing(Some(3)), 1, "the end is missing");
+        assert_eq!(a.missing(Some((4, true))), 0, "closed, not yet removed");
+        assert_eq!(a.missing(Some((3, false))), 1, "the end is missing");
         l.written("w1", "b", 1, true);
         l.failed(Some("b"), true);
         assert!(
