@@ -1,4 +1,5 @@
-//! The command line: `bench <scenario>|all [--quick] [--markdown PATH]`.
+//! The command line: `bench <scenario>|all [--quick] [--markdown PATH]`,
+//! and `bench soak [--minutes N] [--seed N]`.
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -8,7 +9,8 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "bench")]
 pub struct Args {
-    /// read, propagate, throughput, idle, fanout, memory, or all
+    /// read, propagate, throughput, idle, fanout, memory, or all (which
+    /// does not include soak); soak only by name
     pub scenario: String,
     /// Smoke mode: every scenario briefly with small sizes (no verdicts)
     #[arg(long)]
@@ -16,4 +18,10 @@ pub struct Args {
     /// Also write the final results table (markdown) to this file
     #[arg(long, value_name = "PATH")]
     pub markdown: Option<PathBuf>,
+    /// soak: how long to run, in minutes
+    #[arg(long, default_value_t = 30)]
+    pub minutes: u64,
+    /// soak: the seed of the faults and the writes (default: from the clock)
+    #[arg(long)]
+    pub seed: Option<u64>,
 }

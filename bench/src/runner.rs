@@ -26,6 +26,8 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let ctx = Ctx {
         fleetd,
         quick: args.quick,
+        soak_minutes: args.minutes,
+        seed: args.seed,
     };
     let machine = machine::describe();
     println!("fleetcache bench: {}", names.join(", "));
@@ -70,6 +72,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
                 outcomes.push(Outcome {
                     scenario: scenarios::ALL
                         .iter()
+                        .chain(&["soak"])
                         .find(|n| *n == name)
                         .copied()
                         .unwrap_or("?"),

@@ -91,6 +91,17 @@ impl Ws {
         }
     }
 
+    /// Sends one client op (`{"op":...}`) as a text frame.
+    ///
+    /// # Errors
+    /// When sending fails.
+    pub async fn send_op(&mut self, op: &serde_json::Value) -> anyhow::Result<()> {
+        self.stream
+            .send(Message::text(op.to_string()))
+            .await
+            .context("send a WebSocket op")
+    }
+
     /// The next text frame, `None` when `timeout` passes first. Pings are
     /// answered (by tungstenite, while reading) and skipped.
     ///

@@ -1,7 +1,8 @@
 //! Smoke test: `bench all --quick` runs every scenario briefly (its own
 //! Redis and daemons, small sizes, short windows) and each prints its
 //! `result:` line. Nothing here looks at a number: benchmarks are never
-//! timed assertions. The only bound is a watchdog against a hung run.
+//! timed assertions. The only bound is a watchdog against a hung run. The
+//! soak is not part of `all` and must not run here.
 
 use std::io::Read as _;
 use std::process::{Command, Stdio};
@@ -68,6 +69,10 @@ fn every_scenario_runs_in_quick_mode() {
             "no result line for {name}\n--- stdout ---\n{out}\n--- stderr ---\n{err}"
         );
     }
+    assert!(
+        !out.contains("=== soak ==="),
+        "`all` must not run the soak (it runs for many minutes, by name only)\n{out}"
+    );
     let table = std::fs::read_to_string(&markdown).expect("the --markdown file was written");
     for name in SCENARIOS {
         assert!(

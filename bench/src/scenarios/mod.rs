@@ -1,4 +1,5 @@
-//! The six scenarios of issue 5, one module each, all the same shape:
+//! The six scenarios of issue 5, and the `soak` (run only by name), one
+//! module each, all the same shape:
 //! `run(&Ctx) -> ScenarioReport`. Each starts what it measures (Redis,
 //! daemons, clients), warms up, measures, measures its baseline in the same
 //! run, and stops everything it started before returning.
@@ -8,6 +9,7 @@ mod idle;
 mod memory;
 mod propagate;
 mod read;
+mod soak;
 mod throughput;
 
 use crate::report::ScenarioReport;
@@ -21,6 +23,10 @@ pub struct Ctx {
     pub fleetd: PathBuf,
     /// Smoke mode: every scenario briefly, with small sizes.
     pub quick: bool,
+    /// `soak` only: how long it runs, in minutes.
+    pub soak_minutes: u64,
+    /// `soak` only: the seed of its faults and writes (else from the clock).
+    pub seed: Option<u64>,
 }
 
 impl Ctx {
@@ -30,7 +36,8 @@ impl Ctx {
     }
 }
 
-/// The scenarios in the order `all` runs them.
+/// The scenarios in the order `all` runs them. `soak` is not among them:
+/// it runs for many minutes and only when asked for by name.
 pub const ALL: [&str; 6] = [
     "read",
     "propagate",
@@ -52,8 +59,9 @@ pub async fn run(name: &str, ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         "idle" => idle::run(ctx).await?,
         "fanout" | "fan-out" => fanout::run(ctx).await?,
         "memory" => memory::run(ctx).await?,
+        "soak" => soak::run(ctx).await?,
         other => bail!(
-            "unknown scenario {other:?}: one of {} or all",
+            "unknown scenario {other:?}: one of {}, soak, or all",
             ALL.join(", ")
         ),
     };

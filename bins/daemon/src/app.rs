@@ -8,11 +8,11 @@ use crate::listeners;
 use crate::refresh::Refresh;
 use crate::writes::LocalWrites;
 use anyhow::Context;
-use api_rest::{Api, ApiParts, HealthSource, Upgrader};
+use api_rest::{Api, ApiParts, HealthSource, RedisHealth, Upgrader};
 use api_ws::{WsConfig, WsService};
 use cache_core::{CacheConfig, DaemonCache};
 use local_store::{PreparationUpdate, PreparationWatcher, ProjectsConfig, SessionStore};
-use model::{Clock, Link, Metrics, PeerTransport, SystemClock};
+use model::{Clock, Link, LinkFailure, Metrics, PeerTransport, SystemClock};
 use peer_sync::{PeerSync, PeerSyncConfig};
 use peer_transport_redis::{RedisConfig, RedisTransport};
 use std::sync::Arc;
@@ -27,16 +27,44 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(10);
 /// How often freshness rules are applied.
 const SWEEP_PERIOD: Duration = Duration::from_millis(500);
 
-/// `/v1/health`'s `redis` field: `disabled` without `--redis`, else the
-/// transport's link state.
-struct Health(Option<watch::Receiver<Link>>);
+/// `/v1/health`'s `redis` and `redis_error` fields: `disabled` without
+/// `--redis`; else `connected`, or, while the link is down, `error` when
+/// the last failure needs an operator (TLS, credentials, permissions) and
+/// `reconnecting` otherwise, with that failure's message.
+struct Health(Option<LinkWatch>);
+
+/// The transport's link state and its last failure.
+struct LinkWatch {
+    link: watch::Receiver<Link>,
+    failure: watch::Receiver<Option<LinkFailure>>,
+}
 
 impl HealthSource for Health {
     fn redis_state(&self) -> &'static str {
-        match &self.0 {
-            None => "disabled",
-            Some(link) if link.borrow().connected => "connected",
-            Some(_) => "reconnecting",
+        self.redis().state
+    }
+
+    fn redis(&self) -> RedisHealth {
+        let Some(w) = &self.0 else {
+            return RedisHealth {
+                state: "disabled",
+                error: None,
+            };
+        };
+        if w.link.borrow().connected {
+            return RedisHealth {
+                state: "connected",
+                error: None,
+            };
+        }
+        let failure = w.failure.borrow().clone();
+        let state = match &failure {
+            Some(f) if f.cause.needs_operator() => "error",
+            _ => "reconnecting",
+        };
+        RedisHealth {
+            state,
+            error: failure.map(|f| f.message()),
         }
     }
 }
@@ -128,7 +156,10 @@ pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
     );
 
     let peers = start_peers(&config, &cache, &metrics)?;
-    let link = peers.as_ref().map(|(_, t)| t.link());
+    let link = peers.as_ref().map(|(_, t)| LinkWatch {
+        link: t.link(),
+        failure: t.link_failure(),
+    });
     let refresher = Arc::new(Refresh::new(
         cache.clone(),
         projects.clone(),

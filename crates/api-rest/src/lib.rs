@@ -69,5 +69,7 @@ pub use api::{Api, ApiParts};
 pub use body::MAX_BODY_BYTES;
 pub use config::{DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, MIN_CONNECTIONS, RestConfig};
 pub use json_errors::{MAX_HEAD_BYTES, MAX_HEADER_FIELDS, MAX_URI_BYTES};
-pub use ports::{HealthSource, LocalSessions, RefreshError, Refresher, Upgrader, WriteError};
+pub use ports::{
+    HealthSource, LocalSessions, RedisHealth, RefreshError, Refresher, Upgrader, WriteError,
+};
 pub use server::{DRAIN_DEADLINE, serve_tcp, serve_unix};

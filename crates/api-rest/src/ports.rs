@@ -133,6 +133,30 @@ pub trait Upgrader: Send + Sync + 'static {
 
 /// The state of the fleet link, for `GET /v1/health`.
 pub trait HealthSource: Send + Sync + 'static {
-    /// `"disabled"` (standalone), `"connected"` or `"reconnecting"`.
+    /// `"disabled"` (standalone), `"connected"`, `"reconnecting"` (an
+    /// outage retries can outlast) or `"error"` (a setting an operator must
+    /// fix: TLS, credentials, permissions).
     fn redis_state(&self) -> &'static str;
+
+    /// The state with, while not connected, why the link last failed. The
+    /// default has no reason; implementations that know one override this
+    /// (reading both from one snapshot, so they agree).
+    fn redis(&self) -> RedisHealth {
+        RedisHealth {
+            state: self.redis_state(),
+            error: None,
+        }
+    }
+}
+
+/// The fleet link as `/v1/health` shows it: its `redis` and `redis_error`
+/// fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisHealth {
+    /// As [`HealthSource::redis_state`].
+    pub state: &'static str,
+    /// A short human message naming the last failure's cause (refused,
+    /// TLS certificate, authentication, ...) while not connected; `None`
+    /// while connected or when no failure is known.
+    pub error: Option<String>,
 }

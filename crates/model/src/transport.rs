@@ -86,6 +86,109 @@ pub struct Link {
     pub reconnects: u64,
 }
 
+/// Why the link to the shared log is (or was last) failing, sorted into
+/// what an operator needs to know: will it fix itself, or must someone
+/// change a setting? Cheap to copy; the details travel in [`LinkFailure`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkCause {
+    /// Nothing listens at the address (the server is down or restarting).
+    Refused,
+    /// The server did not answer in time (stalled, overloaded, or a
+    /// network partition).
+    TimedOut,
+    /// An established connection was closed or reset.
+    Lost,
+    /// The server's TLS certificate is not trusted (unknown CA, wrong
+    /// name, expired).
+    TlsCertificate,
+    /// A TLS URL points at a server that does not speak TLS.
+    NotTls,
+    /// Another TLS handshake failure (protocol version, a client
+    /// certificate the server wants).
+    Tls,
+    /// The server refused the credentials (`WRONGPASS`, `NOAUTH`).
+    Authentication,
+    /// The user may not run the commands the protocol needs (`NOPERM`).
+    Permission,
+    /// Anything else.
+    Other,
+}
+
+impl LinkCause {
+    /// Whether this cause persists until an operator changes a setting
+    /// (TLS, credentials, permissions), as opposed to an outage that
+    /// retries can outlast.
+    pub fn needs_operator(self) -> bool {
+        matches!(
+            self,
+            Self::TlsCertificate
+                | Self::NotTls
+                | Self::Tls
+                | Self::Authentication
+                | Self::Permission
+        )
+    }
+
+    /// A short human description, e.g. `connection refused`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Refused => "connection refused",
+            Self::TimedOut => "connection timed out",
+            Self::Lost => "connection lost",
+            Self::TlsCertificate => "TLS certificate not trusted",
+            Self::NotTls => "not a TLS server",
+            Self::Tls => "TLS handshake failed",
+            Self::Authentication => "authentication refused",
+            Self::Permission => "permission denied",
+            Self::Other => "connection failed",
+        }
+    }
+}
+
+impl fmt::Display for LinkCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
+
+/// The last failure of the link: its cause and what the transport said
+/// (never a password).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkFailure {
+    /// The classified cause.
+    pub cause: LinkCause,
+    /// The transport's own words, shortened, for the operator.
+    pub detail: String,
+}
+
+impl LinkFailure {
+    /// The longest `detail` kept, in bytes (before the `...` that marks a cut).
+    pub const MAX_DETAIL: usize = 200;
+
+    /// A failure with `detail` cut to [`LinkFailure::MAX_DETAIL`] bytes.
+    pub fn new(cause: LinkCause, detail: impl Into<String>) -> Self {
+        let mut detail = detail.into();
+        if detail.len() > Self::MAX_DETAIL {
+            let mut end = Self::MAX_DETAIL;
+            while !detail.is_char_boundary(end) {
+                end -= 1;
+            }
+            detail.truncate(end);
+            detail.push_str("...");
+        }
+        Self { cause, detail }
+    }
+
+    /// The message for people: the cause, then the details.
+    pub fn message(&self) -> String {
+        if self.detail.is_empty() {
+            self.cause.describe().to_owned()
+        } else {
+            format!("{}: {}", self.cause.describe(), self.detail)
+        }
+    }
+}
+
 /// Why a transport operation failed. All are transient from the protocol's
 /// point of view: it retries with backoff.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -195,6 +298,21 @@ pub trait StreamReader: Send + 'static {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_say_their_cause_first_and_stay_short() {
+        let f = LinkFailure::new(LinkCause::Refused, "os error 111");
+        assert_eq!(f.message(), "connection refused: os error 111");
+        assert!(!f.cause.needs_operator());
+        assert!(LinkCause::TlsCertificate.needs_operator());
+        assert!(LinkCause::Authentication.needs_operator());
+        let long = LinkFailure::new(LinkCause::Other, "\u{e9}".repeat(300));
+        assert!(long.detail.len() <= LinkFailure::MAX_DETAIL + 3);
+        assert_eq!(
+            LinkFailure::new(LinkCause::NotTls, "").message(),
+            "not a TLS server"
+        );
+    }
 
     #[test]
     fn ids_parse_order_and_print() {

@@ -3,7 +3,9 @@
 //! connection or not) and spawns, on the transport's `TaskTracker`, the one
 //! task that owns the client's connection task: it feeds fred's error and
 //! reconnect events into the [`LinkHub`], restarts the connection task if it
-//! ever ends by itself, and on stop sends `QUIT` and ends it.
+//! ever ends by itself, and on stop sends `QUIT` and ends it. Each failure
+//! is classified (`cause.rs`, with `probe.rs` behind TLS URLs) before it
+//! reaches the hub, which logs it once per cause.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -18,11 +20,15 @@ use futures_util::FutureExt;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{Instrument, debug, error, info, warn};
+use tracing::{Instrument, debug, error, warn};
 
+use model::{LinkCause, LinkFailure};
+
+use crate::cause::classify;
 use crate::config::FredSettings;
 use crate::error::Error;
 use crate::link::{ClientId, LinkHub};
+use crate::probe::speaks_plain_resp;
 
 /// How often a watcher compares fred's own state with the hub's, to repair
 /// a missed or reordered event (a difference must persist two periods).
@@ -46,7 +52,13 @@ impl OwnedClient {
     /// connections (used when a command timed out on a connection that
     /// fred still believes healthy: a half-open socket).
     pub(crate) async fn force_reconnect(&self) {
-        self.hub.down(self.id);
+        self.hub.failed(
+            self.id,
+            LinkFailure::new(
+                LinkCause::TimedOut,
+                "a command got no answer in time; reconnecting",
+            ),
+        );
         if let Err(e) = self.client.force_reconnection().await {
             warn!(error = %e, "redis forced reconnection failed");
         }
@@ -72,6 +84,8 @@ pub(crate) struct ClientFactory {
     restart_delay: Duration,
     hub: Arc<LinkHub>,
     tracker: TaskTracker,
+    /// Behind a TLS URL, the server a plain-text probe may ask.
+    probe: Option<(String, u16)>,
 }
 
 impl ClientFactory {
@@ -85,6 +99,7 @@ impl ClientFactory {
         tracker: TaskTracker,
     ) -> Self {
         let quit_timeout = Duration::from_secs(2).min(settings.performance.default_command_timeout);
+        let probe = settings.probe_target();
         Self {
             settings,
             url,
@@ -93,6 +108,7 @@ impl ClientFactory {
             restart_delay,
             hub,
             tracker,
+            probe,
         }
     }
 
@@ -180,6 +196,7 @@ impl ClientFactory {
             events,
             quit_timeout: self.quit_timeout,
             restart_delay: self.restart_delay,
+            diagnosis: Diagnosis::new(self.probe.clone()),
         };
         let hub = self.hub.clone();
         let span = tracing::info_span!("redis_client", role = %role);
@@ -223,6 +240,57 @@ struct Watcher {
     events: Events,
     quit_timeout: Duration,
     restart_delay: Duration,
+    diagnosis: Diagnosis,
+}
+
+/// Turns fred's errors into causes, asking the plain-text probe when a TLS
+/// handshake times out or is cut (at most once per distinct error kind in
+/// an outage: retries reuse the answer).
+struct Diagnosis {
+    probe: Option<(String, u16)>,
+    last: Option<(LinkCause, LinkCause)>,
+}
+
+impl Diagnosis {
+    fn new(probe: Option<(String, u16)>) -> Self {
+        Self { probe, last: None }
+    }
+
+    async fn failure(&mut self, e: &FredError) -> LinkFailure {
+        let mut failure = classify(e);
+        let Some((host, port)) = &self.probe else {
+            return failure;
+        };
+        if !matches!(failure.cause, LinkCause::TimedOut | LinkCause::Lost) {
+            return failure;
+        }
+        let diagnosed = match self.last {
+            Some((raw, diagnosed)) if raw == failure.cause => diagnosed,
+            _ => {
+                let diagnosed = if speaks_plain_resp(host, *port).await {
+                    LinkCause::NotTls
+                } else {
+                    failure.cause
+                };
+                self.last = Some((failure.cause, diagnosed));
+                diagnosed
+            }
+        };
+        if diagnosed == LinkCause::NotTls {
+            failure = LinkFailure::new(
+                LinkCause::NotTls,
+                format!(
+                    "{host}:{port} answers plain-text Redis commands; use redis:// or its TLS port ({e})"
+                ),
+            );
+        }
+        failure
+    }
+
+    /// Forgets earlier answers (after a reconnect).
+    fn reset(&mut self) {
+        self.last = None;
+    }
 }
 
 impl Watcher {
@@ -236,7 +304,6 @@ impl Watcher {
         let mut tick = tokio::time::interval(RECONCILE_PERIOD);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut mismatch_seen = false;
-        let mut outage_reported = false;
         let (mut errors_open, mut reconnects_open) = (true, true);
         let mut conn_running = true;
         loop {
@@ -246,7 +313,11 @@ impl Watcher {
                 r = &mut self.conn.0 => {
                     match r {
                         Ok(Ok(())) => error!("redis connection task ended by itself; restarting it"),
-                        Ok(Err(e)) => error!(error = %e, "redis connection task failed; restarting it"),
+                        Ok(Err(e)) => {
+                            error!(error = %e, "redis connection task failed; restarting it");
+                            let failure = self.diagnosis.failure(&e).await;
+                            hub.failed(id, failure);
+                        }
                         Err(e) => error!(error = %e, "redis connection task died; restarting it"),
                     }
                     hub.down(id);
@@ -262,14 +333,11 @@ impl Watcher {
                 r = self.events.errors.recv(), if errors_open => match r {
                     Ok((e, server)) => {
                         let server = server.map(|s| s.to_string()).unwrap_or_default();
-                        // Once per outage at warn; each failed retry at debug.
-                        if outage_reported {
+                        let failure = self.diagnosis.failure(&e).await;
+                        // The hub warns once per cause; each retry is at debug.
+                        if !hub.failed(id, failure) {
                             debug!(error = %e, server, "redis still unreachable");
-                        } else {
-                            warn!(error = %e, server, "redis connection lost or refused; retrying");
-                            outage_reported = true;
                         }
-                        hub.down(id);
                     }
                     Err(RecvError::Lagged(n)) => {
                         debug!(missed = n, "redis error events lagged");
@@ -281,12 +349,10 @@ impl Watcher {
                 },
                 r = self.events.reconnects.recv(), if reconnects_open => match r {
                     Ok(server) => {
-                        outage_reported = false;
-                        if hub.up(id) {
-                            info!(server = %server, "redis reconnected");
-                        } else {
-                            debug!(server = %server, "redis connected");
-                        }
+                        self.diagnosis.reset();
+                        // The hub logs the link's recovery once.
+                        let reconnect = hub.up(id);
+                        debug!(server = %server, reconnect, "redis client connected");
                     }
                     Err(RecvError::Lagged(n)) => {
                         debug!(missed = n, "redis reconnect events lagged");

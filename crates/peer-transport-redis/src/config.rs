@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use fred::error::ErrorKind;
 use fred::types::config::{
-    Config as FredConfig, ConnectionConfig, PerformanceConfig, ReconnectPolicy, UnresponsiveConfig,
+    Config as FredConfig, ConnectionConfig, PerformanceConfig, ReconnectPolicy, ServerConfig,
+    UnresponsiveConfig,
 };
 
 use crate::error::Error;
@@ -191,6 +192,24 @@ pub(crate) struct FredSettings {
     pub(crate) performance: PerformanceConfig,
     pub(crate) connection: ConnectionConfig,
     pub(crate) policy: ReconnectPolicy,
+}
+
+impl FredSettings {
+    /// Behind a TLS URL, the server a plain-text probe may ask whether it
+    /// speaks TLS at all (`probe.rs`): the server, or a cluster's first
+    /// node. `None` without TLS, and for sentinels (the URL names the
+    /// sentinels, not the data server).
+    pub(crate) fn probe_target(&self) -> Option<(String, u16)> {
+        if !self.config.uses_rustls() {
+            return None;
+        }
+        let server = match &self.config.server {
+            ServerConfig::Centralized { server } => server,
+            ServerConfig::Clustered { hosts, .. } => hosts.first()?,
+            _ => return None,
+        };
+        Some((server.host.to_string(), server.port))
+    }
 }
 
 /// rustls needs a process-wide crypto provider when it cannot pick one from

@@ -13,7 +13,11 @@
 //! - [`RedisReader`] (`reader.rs`): blocking reads on a connection of their
 //!   own, from explicit ids, never `$`;
 //! - `link.rs` and `client.rs`: how every fred client's connection events
-//!   become one [`model::Link`], and who owns the connection tasks;
+//!   become one [`model::Link`] (and, beside it, the last
+//!   [`model::LinkFailure`]: [`RedisTransport::link_failure`]), and who owns
+//!   the connection tasks;
+//! - `cause.rs` and `probe.rs`: why a connection failed (refused, timed
+//!   out, TLS certificate, not a TLS server, authentication, permission);
 //! - `reply.rs`: replies to ids and entries, bytes kept as they were written;
 //! - [`Error`] (`error.rs`), and the one mapping of fred errors to
 //!   [`model::TransportError`].
@@ -27,10 +31,12 @@
 //! [`PeerTransport::link`](model::PeerTransport::link): every change of
 //! `reconnects` means "re-announce and check positions for gaps".
 
+mod cause;
 mod client;
 mod config;
 mod error;
 mod link;
+mod probe;
 mod reader;
 mod reply;
 mod transport;

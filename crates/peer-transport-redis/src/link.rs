@@ -5,12 +5,19 @@
 //! client's first connection is not a reconnect, and neither is a second
 //! "connected" for a client already known to be up: fred reports one per
 //! node of a cluster).
+//!
+//! The hub also keeps why the link last failed (a [`LinkFailure`], in a
+//! second `watch`, cleared when the link is whole again) and does the
+//! outage logging, once for the whole link rather than once per client or
+//! per retry: a warning the first time each distinct cause is seen during
+//! an outage, and one info line when the link is back.
 
 use std::collections::HashMap;
 
-use model::Link;
+use model::{Link, LinkCause, LinkFailure};
 use parking_lot::Mutex;
 use tokio::sync::watch;
+use tracing::{info, warn};
 
 /// Identifies one client inside a [`LinkHub`].
 pub(crate) type ClientId = u64;
@@ -27,6 +34,10 @@ struct HubState {
     next_id: ClientId,
     clients: HashMap<ClientId, ClientLink>,
     reconnects: u64,
+    /// The last failure while the link is down; `None` once it is whole.
+    failure: Option<LinkFailure>,
+    /// The causes already logged during the current outage.
+    warned: Vec<LinkCause>,
 }
 
 impl HubState {
@@ -43,6 +54,17 @@ impl HubState {
 pub(crate) struct LinkHub {
     state: Mutex<HubState>,
     tx: watch::Sender<Link>,
+    failure_tx: watch::Sender<Option<LinkFailure>>,
+}
+
+/// What an update changed that deserves a log line (written after the
+/// lock is released).
+enum News {
+    Nothing,
+    /// A cause not yet logged in this outage.
+    NewCause(LinkFailure),
+    /// The link is whole again after an outage that was logged.
+    Restored,
 }
 
 impl LinkHub {
@@ -50,7 +72,34 @@ impl LinkHub {
         Self {
             state: Mutex::new(HubState::default()),
             tx: watch::Sender::new(Link::default()),
+            failure_tx: watch::Sender::new(None),
         }
+    }
+
+    /// A receiver of the last failure while the link is down (`None` while
+    /// it is up, or before any failure).
+    pub(crate) fn subscribe_failure(&self) -> watch::Receiver<Option<LinkFailure>> {
+        self.failure_tx.subscribe()
+    }
+
+    /// The client failed to connect, or lost its connection, for `failure`.
+    /// Returns whether the cause was new in this outage (and so logged at
+    /// warn level here); callers log repeats at debug level.
+    pub(crate) fn failed(&self, id: ClientId, failure: LinkFailure) -> bool {
+        self.update_news(|s| {
+            let Some(c) = s.clients.get_mut(&id) else {
+                // A stopped client's late event concerns nobody.
+                return (false, News::Nothing);
+            };
+            c.connected = false;
+            s.failure = Some(failure.clone());
+            if s.warned.contains(&failure.cause) {
+                (false, News::Nothing)
+            } else {
+                s.warned.push(failure.cause);
+                (true, News::NewCause(failure))
+            }
+        })
     }
 
     /// A receiver of the folded state.
@@ -117,17 +166,47 @@ impl LinkHub {
     }
 
     fn update<R>(&self, f: impl FnOnce(&mut HubState) -> R) -> R {
-        let mut state = self.state.lock();
-        let r = f(&mut state);
-        let link = state.link();
-        // Published under the lock so that concurrent updates can't publish
-        // out of order.
-        self.tx.send_if_modified(|cur| {
-            let changed = *cur != link;
-            *cur = link;
-            changed
-        });
-        r
+        self.update_news(|s| (f(s), News::Nothing))
+    }
+
+    fn update_news<R>(&self, f: impl FnOnce(&mut HubState) -> (R, News)) -> R {
+        let (value, news) = {
+            let mut state = self.state.lock();
+            let (value, mut news) = f(&mut state);
+            let link = state.link();
+            if link.connected {
+                if !state.warned.is_empty() {
+                    news = News::Restored;
+                }
+                state.warned.clear();
+                state.failure = None;
+            }
+            // Published under the lock so that concurrent updates can't
+            // publish out of order.
+            self.tx.send_if_modified(|cur| {
+                let changed = *cur != link;
+                *cur = link;
+                changed
+            });
+            let failure = state.failure.clone();
+            self.failure_tx.send_if_modified(|cur| {
+                let changed = *cur != failure;
+                *cur = failure;
+                changed
+            });
+            (value, news)
+        };
+        match news {
+            News::Nothing => {}
+            News::NewCause(f) => warn!(
+                cause = %f.cause,
+                operator_needed = f.cause.needs_operator(),
+                error = %f.detail,
+                "redis link failing; retrying (logged once per cause until it is back)"
+            ),
+            News::Restored => info!("redis link restored"),
+        }
+        value
     }
 }
 
@@ -185,5 +264,53 @@ mod tests {
         assert!(hub.up(c));
         assert!(hub.is_up(c));
         assert_eq!(hub.current().reconnects, 1);
+    }
+
+    fn refused() -> LinkFailure {
+        LinkFailure::new(LinkCause::Refused, "Connection refused")
+    }
+
+    #[test]
+    fn the_last_failure_shows_while_down_and_clears_when_whole() {
+        let hub = LinkHub::new();
+        let failure = hub.subscribe_failure();
+        let main = hub.register();
+        let reader = hub.register();
+        hub.up(main);
+        hub.up(reader);
+        assert!(failure.borrow().is_none());
+        assert!(hub.failed(main, refused()), "a first cause is news");
+        assert!(
+            !hub.failed(main, refused()),
+            "a retry with the same cause is not"
+        );
+        assert!(
+            !hub.failed(reader, refused()),
+            "nor the same cause on another client"
+        );
+        assert_eq!(
+            failure.borrow().as_ref().map(|f| f.cause),
+            Some(LinkCause::Refused)
+        );
+        let tls = LinkFailure::new(LinkCause::TlsCertificate, "UnknownIssuer");
+        assert!(hub.failed(main, tls.clone()), "a change of cause is news");
+        assert_eq!(failure.borrow().as_ref(), Some(&tls));
+        assert!(!hub.failed(main, refused()), "each cause once per outage");
+        hub.up(main);
+        assert!(failure.borrow().is_some(), "the reader is still down");
+        hub.up(reader);
+        assert!(hub.current().connected);
+        assert!(failure.borrow().is_none(), "cleared once whole");
+        assert!(hub.failed(main, refused()), "a new outage warns again");
+    }
+
+    #[test]
+    fn a_stopped_clients_failure_is_ignored() {
+        let hub = LinkHub::new();
+        let c = hub.register();
+        hub.up(c);
+        hub.remove(c);
+        assert!(!hub.failed(c, refused()));
+        assert!(hub.subscribe_failure().borrow().is_none());
     }
 }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use fred::interfaces::StreamsInterface;
 use fred::types::Value;
-use model::{Link, PeerTransport, StreamCounts, StreamId, StreamReader, TransportError};
+use model::{
+    Link, LinkFailure, PeerTransport, StreamCounts, StreamId, StreamReader, TransportError,
+};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -138,6 +140,13 @@ impl RedisTransport {
                 "Redis clients still closing after the shutdown deadline"
             );
         }
+    }
+
+    /// Why the link last failed, while it is down: `None` while it is up
+    /// (and before any failure). Changes with every new cause; the cause
+    /// says whether retries can fix it ([`model::LinkCause::needs_operator`]).
+    pub fn link_failure(&self) -> watch::Receiver<Option<LinkFailure>> {
+        self.hub.subscribe_failure()
     }
 
     fn check_open(&self) -> Result<(), TransportError> {

@@ -13,12 +13,15 @@ struct Health<'a> {
     version: &'a str,
     boot_id: &'a str,
     redis: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis_error: Option<String>,
     peers: usize,
 }
 
 /// Answers the health document.
 pub(crate) fn get(api: &ApiParts, query: Option<&str>) -> Answer {
     Query::parse(query, &[])?;
+    let redis = api.health.redis();
     serialized(
         StatusCode::OK,
         &Health {
@@ -26,7 +29,8 @@ pub(crate) fn get(api: &ApiParts, query: Option<&str>) -> Answer {
             computer: api.cache.local_name(),
             version: &api.version,
             boot_id: api.cache.epoch(),
-            redis: api.health.redis_state(),
+            redis: redis.state,
+            redis_error: redis.error,
             peers: api.cache.online_peers(),
         },
     )
