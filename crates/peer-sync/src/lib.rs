@@ -22,6 +22,7 @@ mod feeds;
 mod gens;
 mod heartbeat;
 mod intake;
+mod outage;
 mod peers;
 mod push;
 mod receive;

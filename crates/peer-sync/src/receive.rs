@@ -6,6 +6,7 @@
 //! one is found.
 
 use crate::entries::dispatch;
+use crate::outage::Outage;
 use crate::sync::Shared;
 use model::StreamId;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub(crate) struct Positions {
 
 pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
     let mut backoff = Duration::from_millis(50);
+    let opening = Outage::default();
     let (mut reader, mut pos) = loop {
         let opened = async {
             let reader = shared.transport.reader().await?;
@@ -32,13 +34,21 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
             r = opened => match r {
                 Ok(v) => break v,
                 Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "cannot open the stream reader");
+                    if opening.failed() {
+                        tracing::warn!(error = %e, "cannot open the stream reader; retrying (further failures at debug)");
+                    } else {
+                        tracing::debug!(error = %e, retry_in = ?backoff, "cannot open the stream reader yet");
+                    }
                     sleep_or_cancel(&cancel, &mut backoff).await;
                 }
             }
         }
     };
+    if opening.succeeded() > 0 {
+        tracing::info!("stream reader open");
+    }
     backoff = Duration::from_millis(50);
+    let reads = Outage::default();
     loop {
         if shared.check_gaps.swap(false, Ordering::AcqRel) {
             check_gaps(&shared, &mut pos).await;
@@ -52,6 +62,10 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
         match batches {
             Ok(batches) => {
                 backoff = Duration::from_millis(50);
+                let failures = reads.succeeded();
+                if failures > 0 {
+                    tracing::info!(failures, "stream reads work again");
+                }
                 tracing::trace!(
                     streams = from.len(),
                     entries = batches.iter().map(|(_, e)| e.len()).sum::<usize>(),
@@ -66,7 +80,11 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
                 shared.sync_interest().await;
             }
             Err(e) => {
-                tracing::warn!(error = %e, retry_in = ?backoff, "stream read failed; resuming from the same ids");
+                if reads.failed() {
+                    tracing::warn!(error = %e, "stream read failed; resuming from the same ids (further failures at debug)");
+                } else {
+                    tracing::debug!(error = %e, retry_in = ?backoff, "stream read failed again");
+                }
                 shared.outage.store(true, Ordering::Release);
                 shared.check_gaps.store(true, Ordering::Release);
                 sleep_or_cancel(&cancel, &mut backoff).await;

@@ -6,6 +6,7 @@
 use crate::config::PeerSyncConfig;
 use crate::feeds::{Feeds, Pending};
 use crate::gens::PushGens;
+use crate::outage::Outage;
 use crate::peers::Peers;
 use crate::{heartbeat, push, receive};
 use cache_core::DaemonCache;
@@ -45,6 +46,9 @@ pub(crate) struct Shared {
     pub(crate) outage: AtomicBool,
     /// What own changes were left unpushed, announced to followers.
     pub(crate) gens: PushGens,
+    /// Failed single appends (heartbeats, requests, answers) since the
+    /// last success, for once-per-outage logging.
+    pub(crate) appends: Outage,
     /// Wakes the heartbeat task to announce at once.
     pub(crate) announce: Notify,
 }
@@ -63,9 +67,19 @@ impl Shared {
         let fields = env.to_fields(self.secret());
         let refs: Vec<(&str, &[u8])> = fields.iter().map(|(k, v)| (*k, v.as_slice())).collect();
         match self.transport.append(stream, &refs, max_len).await {
-            Ok(_) => true,
+            Ok(_) => {
+                let failures = self.appends.succeeded();
+                if failures > 0 {
+                    tracing::info!(stream, failures, "appends work again");
+                }
+                true
+            }
             Err(e) => {
-                tracing::warn!(stream, kind = env.kind.as_str(), error = %e, "append failed");
+                if self.appends.failed() {
+                    tracing::warn!(stream, kind = env.kind.as_str(), error = %e, "append failed; later failures of this outage are logged at debug");
+                } else {
+                    tracing::debug!(stream, kind = env.kind.as_str(), error = %e, "append failed again");
+                }
                 false
             }
         }
@@ -192,6 +206,7 @@ impl PeerSync {
             check_gaps: AtomicBool::new(false),
             outage: AtomicBool::new(false),
             gens: PushGens::default(),
+            appends: Outage::default(),
             announce: Notify::new(),
         });
         let tasks = TaskTracker::new();
