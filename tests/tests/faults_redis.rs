@@ -148,6 +148,20 @@ impl Scene {
         self.read_until(tokio::time::Instant::now() + d).await;
     }
 
+    /// After a fault that lost nothing Redis held: the caches are equal and
+    /// the watcher received every change made since `before`, in order,
+    /// once.
+    async fn recovers_every_change(&mut self, before: u64, fault: &str) {
+        let took = self.converged().await;
+        let last = self.rev;
+        assert_eq!(
+            self.revs_between(before, last).await,
+            (before + 1..=last).collect::<Vec<u64>>(),
+            "every change made during the fault, in order, once"
+        );
+        eprintln!("{fault}: caches equal {took:?} after it ended");
+    }
+
     /// Waits until the watcher's cache equals the owner's, nothing stale,
     /// and returns how long that took.
     async fn converged(&self) -> Duration {
@@ -182,14 +196,9 @@ async fn stall(seconds: u64) {
     );
     redis.resume();
 
-    let took = scene.converged().await;
-    let last = scene.rev;
-    let revs = scene.revs_between(before, last).await;
-    assert_eq!(
-        revs,
-        (before + 1..=last).collect::<Vec<u64>>(),
-        "every change made in the stall, in order, once"
-    );
+    scene
+        .recovers_every_change(before, &format!("redis frozen {seconds} s"))
+        .await;
     assert_eq!(
         sessions_of(&scene.watcher, "alpha")
             .await
@@ -198,7 +207,6 @@ async fn stall(seconds: u64) {
         Some(1),
         "the session ended in the stall is gone"
     );
-    eprintln!("redis frozen {seconds} s: caches equal {took:?} after SIGCONT");
     let _ = redis.is_running();
 }
 
@@ -229,13 +237,9 @@ async fn a_blackholed_redis_for_10_s_loses_no_change() {
     to_owner.restore();
     to_watcher.restore();
 
-    let took = scene.converged().await;
-    let last = scene.rev;
-    assert_eq!(
-        scene.revs_between(before, last).await,
-        (before + 1..=last).collect::<Vec<u64>>()
-    );
-    eprintln!("redis blackholed 10 s: caches equal {took:?} after the link came back");
+    scene
+        .recovers_every_change(before, "redis blackholed 10 s")
+        .await;
 }
 
 #[tokio::test]
@@ -254,13 +258,9 @@ async fn one_watcher_cut_off_for_10_s_loses_no_change() {
     scene.fault_lasts(Duration::from_secs(10)).await;
     to_watcher.restore();
 
-    let took = scene.converged().await;
-    let last = scene.rev;
-    assert_eq!(
-        scene.revs_between(before, last).await,
-        (before + 1..=last).collect::<Vec<u64>>()
-    );
-    eprintln!("watcher cut off 10 s: caches equal {took:?} after its link came back");
+    scene
+        .recovers_every_change(before, "watcher cut off 10 s")
+        .await;
 }
 
 #[tokio::test]

@@ -135,12 +135,7 @@ async fn a_push_feed_lag_ends_equal_on_sessions_closes_projects_and_todos() {
         channel_capacity: 8,
         ..CacheConfig::default()
     };
-    let mut a = Node::start_full(&hub, "a", config(None), small_feed);
-    let b = Node::start(&hub, "b");
-    until(Duration::from_secs(5), "peers see each other", || {
-        a.cache.online_peers() == 1 && b.cache.online_peers() == 1
-    })
-    .await;
+    let (mut a, b) = pair_with(&hub, small_feed).await;
     let _g1 = b.cache.watch(Topic::Sessions, &ComputerFilter::All);
     let _g2 = b.cache.watch(Topic::Preparation, &ComputerFilter::All);
     for i in 0..5 {
@@ -189,12 +184,7 @@ async fn a_pusher_that_forgot_its_watcher_makes_it_re_snapshot() {
         stale_retention: Duration::from_secs(1),
         ..CacheConfig::default()
     };
-    let mut a = Node::start_full(&hub, "a", config(None), short);
-    let b = Node::start(&hub, "b");
-    until(Duration::from_secs(5), "peers see each other", || {
-        a.cache.online_peers() == 1 && b.cache.online_peers() == 1
-    })
-    .await;
+    let (mut a, b) = pair_with(&hub, short).await;
     let _g = b.cache.watch(Topic::Sessions, &ComputerFilter::All);
     a.touch("s");
     until(Duration::from_secs(5), "initial", || {

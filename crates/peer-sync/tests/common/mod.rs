@@ -222,7 +222,12 @@ pub fn events_of(
 }
 
 pub async fn two_online(hub: &MemoryHub) -> (Node, Node) {
-    let a = Node::start(hub, "a");
+    pair_with(hub, CacheConfig::default()).await
+}
+
+/// `a` (with its own cache settings) and `b`, once each sees the other.
+pub async fn pair_with(hub: &MemoryHub, a_cache: CacheConfig) -> (Node, Node) {
+    let a = Node::start_full(hub, "a", config(None), a_cache);
     let b = Node::start(hub, "b");
     until(Duration::from_secs(5), "peers see each other", || {
         a.cache.online_peers() == 1 && b.cache.online_peers() == 1
