@@ -132,7 +132,8 @@ impl SessionStore {
 
     /// Creates a session of this computer: the client's `session_id` or a
     /// new UUID, agent `unknown` and status `active` unless given,
-    /// `created_at = last_activity = now`, `rev` 1. When a session with the
+    /// `created_at = last_activity = now` (or `as_of` when earlier), `rev` 1.
+    /// When a session with the
     /// client's id is stored already, it is returned as it is (nothing is
     /// written): creating with a chosen id is idempotent.
     ///
@@ -151,6 +152,7 @@ impl SessionStore {
                 return Ok(existing);
             }
             let now = inner.clock.now();
+            let now = req.as_of.map_or(now, |at| at.min(now));
             let session = Session {
                 session_id: req
                     .session_id

@@ -28,6 +28,11 @@ pub struct NewSession {
     /// new UUID when absent. See [`validate_session_id`].
     #[serde(default)]
     pub session_id: Option<String>,
+    /// When the session started, by the writer's clock: `created_at` and
+    /// `last_activity` (never later than now); now when absent. Used by
+    /// writers that may deliver late, such as agent hooks replaying a spool.
+    #[serde(default, deserialize_with = "not_null")]
+    pub as_of: Option<Timestamp>,
 }
 
 impl NewSession {

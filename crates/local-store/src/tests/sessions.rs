@@ -49,6 +49,7 @@ fn new_session(title: &str) -> NewSession {
         thinking_mode: None,
         status: None,
         session_id: None,
+        as_of: None,
     }
 }
 
@@ -81,6 +82,7 @@ async fn create_keeps_given_fields_and_refuses_bad_ones() {
             thinking_mode: Some("deep".into()),
             status: Some(SessionStatus::Waiting),
             session_id: None,
+            as_of: None,
         })
         .await
         .unwrap();
@@ -351,5 +353,9 @@ async fn a_patch_older_than_the_session_changes_nothing() {
         ..SessionPatch::default()
     };
     let v = store.update(&s.session_id, future).await.unwrap();
-    assert_eq!(v.last_activity, Timestamp::from_millis(5_000), "capped at now");
+    assert_eq!(
+        v.last_activity,
+        Timestamp::from_millis(5_000),
+        "capped at now"
+    );
 }
