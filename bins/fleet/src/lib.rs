@@ -30,6 +30,7 @@ pub mod client;
 pub mod commands;
 pub mod endpoint;
 pub mod error;
+pub mod hook;
 pub mod table;
 pub mod text;
 pub mod watch;
