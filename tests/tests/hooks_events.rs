@@ -8,12 +8,18 @@ use fleet_tests::{DaemonFixture, assert_eventually};
 use hooks_support::{CLAUDE_ID, CODEX_ID, GEMINI_ID, HookEnv, payload, session};
 
 /// The session once `pred` holds for it.
-async fn until(daemon: &DaemonFixture, id: &str, pred: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-    assert_eventually!(async {
-        let s = session(daemon, id).await;
-        s.filter(|s| pred(s))
-    }
-    .await)
+async fn until(
+    daemon: &DaemonFixture,
+    id: &str,
+    pred: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    assert_eventually!(
+        async {
+            let s = session(daemon, id).await;
+            s.filter(|s| pred(s))
+        }
+        .await
+    )
 }
 
 #[tokio::test]
@@ -22,12 +28,18 @@ async fn claude_code_events_drive_the_session() {
     let env = HookEnv::for_daemon(&daemon);
 
     let run = env.claude("SessionStart.json");
-    assert_eq!(run.stdout, "", "Claude Code adds a hook's stdout to the context");
+    assert_eq!(
+        run.stdout, "",
+        "Claude Code adds a hook's stdout to the context"
+    );
     let s = until(&daemon, CLAUDE_ID, |s| s["status"] == "active").await;
     assert_eq!(s["agent"], "claude");
     assert_eq!(s["computer"], "alpha");
     assert_eq!(s["project_path"], "/home/dev/src/fleetcache");
-    assert_eq!(s["title"], "fleetcache", "the directory's name until a prompt");
+    assert_eq!(
+        s["title"], "fleetcache",
+        "the directory's name until a prompt"
+    );
 
     env.claude("UserPromptSubmit.json");
     let s = until(&daemon, CLAUDE_ID, |s| !s["last_input"].is_null()).await;
@@ -35,7 +47,10 @@ async fn claude_code_events_drive_the_session() {
         s["last_input"],
         "Fix the flaky reconnect test in tests/ws_resume.rs\nand explain what was wrong"
     );
-    assert_eq!(s["title"], "Fix the flaky reconnect test in tests/ws_resume.rs");
+    assert_eq!(
+        s["title"],
+        "Fix the flaky reconnect test in tests/ws_resume.rs"
+    );
     assert_eq!(s["status"], "active");
     let rev = s["rev"].as_u64().unwrap();
 
@@ -66,7 +81,10 @@ async fn claude_code_events_drive_the_session() {
     // A second SessionStart (resume) reopens the same session.
     env.claude("SessionStart.json");
     let s = until(&daemon, CLAUDE_ID, |s| s["status"] == "active").await;
-    assert_eq!(s["title"], "Fix the flaky reconnect test in tests/ws_resume.rs");
+    assert_eq!(
+        s["title"],
+        "Fix the flaky reconnect test in tests/ws_resume.rs"
+    );
 
     env.claude("SessionEnd.json");
     assert_eventually!(session(&daemon, CLAUDE_ID).await.is_none());
@@ -81,11 +99,17 @@ async fn unknown_events_and_bad_input_write_nothing_and_say_why_in_one_line() {
     let before = assert_eventually!(session(&daemon, CLAUDE_ID).await);
 
     for (input, says) in [
-        (payload("claude", "PreCompact.json"), "\"PreCompact\" is not one fleet records"),
+        (
+            payload("claude", "PreCompact.json"),
+            "\"PreCompact\" is not one fleet records",
+        ),
         ("{not json".to_owned(), "not JSON"),
         ("".to_owned(), "not JSON"),
         (r#"{"hook_event_name":"Stop"}"#.to_owned(), "no session_id"),
-        (r#"{"session_id":"../etc","hook_event_name":"Stop"}"#.to_owned(), "session_id"),
+        (
+            r#"{"session_id":"../etc","hook_event_name":"Stop"}"#.to_owned(),
+            "session_id",
+        ),
     ] {
         let run = env.hook(&["claude"], &input);
         assert_eq!(run.code, Some(0), "{run:#?}");
@@ -105,7 +129,10 @@ async fn a_codex_turn_makes_its_session_idle_with_the_last_messages() {
     let daemon = DaemonFixture::builder().computer("alpha").start().await;
     let env = HookEnv::for_daemon(&daemon);
     // Codex runs `fleet hook codex '<json>'`.
-    let run = env.hook(&["codex", &payload("codex", "agent-turn-complete.json")], "");
+    let run = env.hook(
+        &["codex", &payload("codex", "agent-turn-complete.json")],
+        "",
+    );
     assert_eq!(run.code, Some(0), "{run:#?}");
     let s = assert_eventually!(session(&daemon, CODEX_ID).await);
     assert_eq!(s["agent"], "codex");

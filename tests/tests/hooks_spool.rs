@@ -39,7 +39,10 @@ fn turns(env: &HookEnv, rounds: usize, label: &str) -> Vec<Duration> {
         }
     }
     let (p50, max) = p50_max(&mut times.clone());
-    eprintln!("hook latency, daemon {label}: p50 {p50:?}, max {max:?} over {} runs", times.len());
+    eprintln!(
+        "hook latency, daemon {label}: p50 {p50:?}, max {max:?} over {} runs",
+        times.len()
+    );
     times
 }
 
@@ -51,7 +54,10 @@ fn assert_turn_state(s: &serde_json::Value) {
         s["last_output"],
         "The test waited on a fixed sleep; it now polls until the client resumed."
     );
-    assert_eq!(s["title"], "Fix the flaky reconnect test in tests/ws_resume.rs");
+    assert_eq!(
+        s["title"],
+        "Fix the flaky reconnect test in tests/ws_resume.rs"
+    );
 }
 
 #[tokio::test]
@@ -65,7 +71,10 @@ async fn with_the_daemon_up_a_hook_is_quick() {
 
 #[tokio::test]
 async fn with_no_daemon_events_are_spooled_and_delivered_in_order_when_it_starts() {
-    let base = tempfile::Builder::new().prefix("fh").tempdir_in("/tmp").unwrap();
+    let base = tempfile::Builder::new()
+        .prefix("fh")
+        .tempdir_in("/tmp")
+        .unwrap();
     let link = base.path().join("fleetd.sock");
     let data = base.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
@@ -100,7 +109,11 @@ async fn with_the_daemon_killed_events_wait_for_the_next_hook_call() {
     daemon.restart().await;
     env.claude("Stop.json");
     assert_eventually!(env.spooled() == 0, timeout = Duration::from_secs(20));
-    let s = assert_eventually!(session(&daemon, CLAUDE_ID).await.filter(|s| s["status"] == "idle"));
+    let s = assert_eventually!(
+        session(&daemon, CLAUDE_ID)
+            .await
+            .filter(|s| s["status"] == "idle")
+    );
     assert_turn_state(&s);
 }
 
@@ -110,13 +123,18 @@ async fn with_the_daemon_stopped_hooks_return_in_time_and_nothing_is_lost() {
     let env = HookEnv::for_daemon(&daemon);
     env.claude("SessionStart.json");
     assert_eventually!(session(&daemon, CLAUDE_ID).await);
-    let pid = rustix::process::Pid::from_raw(i32::try_from(daemon.pid().unwrap()).unwrap()).unwrap();
+    let pid =
+        rustix::process::Pid::from_raw(i32::try_from(daemon.pid().unwrap()).unwrap()).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
     let times = std::panic::catch_unwind(|| turns(&env, 10, "stopped"));
     rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
     let times = times.unwrap_or_else(|e| std::panic::resume_unwind(e));
     assert_eq!(times.len(), 50);
     assert_eventually!(env.spooled() == 0, timeout = Duration::from_secs(20));
-    let s = assert_eventually!(session(&daemon, CLAUDE_ID).await.filter(|s| s["status"] == "idle"));
+    let s = assert_eventually!(
+        session(&daemon, CLAUDE_ID)
+            .await
+            .filter(|s| s["status"] == "idle")
+    );
     assert_turn_state(&s);
 }

@@ -55,7 +55,10 @@ pub struct HookRun {
 impl HookEnv {
     /// Hooks talking to `daemon` and spooling in its data directory.
     pub fn for_daemon(daemon: &DaemonFixture) -> Self {
-        Self::new(daemon.socket_path().to_path_buf(), daemon.data_dir().to_path_buf())
+        Self::new(
+            daemon.socket_path().to_path_buf(),
+            daemon.data_dir().to_path_buf(),
+        )
     }
 
     /// Hooks talking to `socket` and spooling in `data_dir`.
