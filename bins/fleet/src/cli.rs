@@ -92,6 +92,79 @@ pub enum Command {
     },
     /// The live terminal view: sessions, preparation and computers, updated as they change.
     Watch,
+    /// Record one agent event on this computer's daemon (run by the agents' hooks;
+    /// always exits 0, within 200 ms, spooling what the daemon cannot take now).
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Add fleet's hooks to an agent's settings, or take them out.
+    #[command(subcommand)]
+    Hooks(HooksCommand),
+    /// Run a command (or notify-send) for every session that starts waiting for a person,
+    /// anywhere in the fleet, once per wait.
+    Notify {
+        /// The command to run, through `sh -c`, with FLEET_COMPUTER, FLEET_SESSION_ID,
+        /// FLEET_TITLE, FLEET_MESSAGE and FLEET_AGENT set [default: notify-send when
+        /// installed, else a line on stdout]
+        #[arg(long, value_name = "CMD")]
+        exec: Option<String>,
+        /// Only these computers (repeatable) [default: all]
+        #[arg(long = "computer", value_name = "NAME")]
+        computers: Vec<String>,
+        /// Also for the sessions already waiting when it starts.
+        #[arg(long)]
+        existing: bool,
+    },
+}
+
+/// `fleet hook ...`.
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// A Claude Code hook event, as JSON on stdin.
+    Claude,
+    /// A Codex CLI `notify` event, as JSON in the last argument (else on stdin).
+    Codex {
+        /// What Codex passes; only the last is read.
+        #[arg(
+            value_name = "JSON",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        args: Vec<String>,
+    },
+    /// A Gemini CLI hook event, as JSON on stdin (prints `{}` on stdout).
+    Gemini,
+    /// Deliver the events spooled while the daemon was away.
+    Flush {
+        /// Keep trying until the spool is empty (or FLEET_HOOK_DRAIN_PATIENCE_S pass).
+        #[arg(long)]
+        wait: bool,
+    },
+}
+
+/// `fleet hooks ...`.
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Merge fleet's hook entries into the agent's settings (a backup is kept).
+    Install(HooksArgs),
+    /// Take fleet's hook entries out of the agent's settings (a backup is kept).
+    Uninstall(HooksArgs),
+}
+
+/// What `fleet hooks install|uninstall` works on.
+#[derive(Debug, Clone, Args)]
+pub struct HooksArgs {
+    /// The agent.
+    pub agent: crate::hook::Agent,
+    /// Print the change as a diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The settings file [default: ~/.claude/settings.json, ~/.codex/config.toml or
+    /// ~/.gemini/settings.json]
+    #[arg(long, value_name = "PATH")]
+    pub settings: Option<PathBuf>,
+    /// The fleet program the hooks run [default: this fleet's absolute path]
+    #[arg(long, value_name = "PATH")]
+    pub program: Option<String>,
 }
 
 /// `fleet session ...`.

@@ -29,6 +29,12 @@ pub enum ConfigError {
         /// Why it cannot be used.
         reason: String,
     },
+    /// `--settings` has no default.
+    #[error("--settings: {reason}")]
+    Settings {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A failure talking to the daemon.
@@ -100,6 +106,9 @@ pub enum FleetError {
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[source] io::Error),
+    /// An agent's settings file was refused or could not be written.
+    #[error(transparent)]
+    Settings(#[from] crate::install::SettingsError),
 }
 
 impl FleetError {
@@ -107,7 +116,9 @@ impl FleetError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) | Self::Client(ClientError::NoDaemon { .. }) => EXIT_NO_DAEMON,
-            Self::Client(_) | Self::Terminal(_) | Self::Output(_) => EXIT_FAILURE,
+            Self::Client(_) | Self::Terminal(_) | Self::Output(_) | Self::Settings(_) => {
+                EXIT_FAILURE
+            }
         }
     }
 

@@ -30,6 +30,8 @@ pub mod client;
 pub mod commands;
 pub mod endpoint;
 pub mod error;
+pub mod hook;
+pub mod install;
 pub mod table;
 pub mod text;
 pub mod watch;

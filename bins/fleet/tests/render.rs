@@ -315,3 +315,35 @@ fn ages_tick_without_events() {
     app.tick(Timestamp::from_millis(now().as_millis() + 3000));
     assert!(text(&app).contains("1m ago"), "{}", text(&app));
 }
+
+/// Waits on two computers: the band lists them oldest first, with computer, wait and
+/// question, above the sessions; its count shows in the status line on every tab.
+#[test]
+fn needs_you_band() {
+    let mut app = fleet_app();
+    app.apply(ServerFrame::Event {
+        topic: Topic::Sessions,
+        epoch: "boot-alpha".into(),
+        seq: 2,
+        event: model::EventName::SessionUpdated,
+        data: session(&S {
+            id: "b9",
+            computer: "beta",
+            title: "Migrate the billing tables",
+            status: "waiting",
+            project: Some("/srv/billing"),
+            agent: "claude",
+            activity_s: 600,
+            input: Some("run the migration on staging"),
+            output: Some("Allow Bash: psql -f migrate.sql staging"),
+            stale: false,
+        }),
+    });
+    assert_eq!(
+        app.take_bell().as_deref(),
+        Some("Migrate the billing tables on beta needs you")
+    );
+    insta::assert_snapshot!(screen(&app, 110, 24));
+    key(&mut app, KeyCode::Char('3'));
+    insta::assert_snapshot!("needs_you_count_on_the_computers_tab", screen(&app, 110, 8));
+}

@@ -130,9 +130,12 @@ impl SessionStore {
         &self.inner.computer
     }
 
-    /// Creates a session of this computer: a new UUID, agent `unknown` and
-    /// status `active` unless given, `created_at = last_activity = now`,
-    /// `rev` 1.
+    /// Creates a session of this computer: the client's `session_id` or a
+    /// new UUID, agent `unknown` and status `active` unless given,
+    /// `created_at = last_activity = now` (or `as_of` when earlier), `rev` 1.
+    /// When a session with the
+    /// client's id is stored already, it is returned as it is (nothing is
+    /// written): creating with a chosen id is idempotent.
     ///
     /// # Errors
     /// [`Error::Invalid`] for a bad request, [`Error::Sqlite`] when the
@@ -140,9 +143,20 @@ impl SessionStore {
     pub async fn create(&self, req: NewSession) -> Result<Session, Error> {
         req.validate()?;
         self.blocking(move |inner, conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| inner.write_failed(e))?;
+            if let Some(id) = &req.session_id
+                && let Some(existing) = load(inner, &tx, id)?
+            {
+                return Ok(existing);
+            }
             let now = inner.clock.now();
+            let now = req.as_of.map_or(now, |at| at.min(now));
             let session = Session {
-                session_id: uuid::Uuid::new_v4().to_string(),
+                session_id: req
+                    .session_id
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
                 computer: inner.computer.clone(),
                 title: req.title,
                 project_path: req.project_path,
@@ -157,7 +171,7 @@ impl SessionStore {
                 stale: false,
             };
             let rev = rev_to_sql(inner, &session)?;
-            conn.prepare_cached(&format!(
+            tx.prepare_cached(&format!(
                 "INSERT INTO sessions ({COLUMNS}) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
             ))
@@ -177,6 +191,7 @@ impl SessionStore {
                 ])
             })
             .map_err(|e| inner.write_failed(e))?;
+            tx.commit().map_err(|e| inner.write_failed(e))?;
             inner.committed(&session);
             Ok(session)
         })
@@ -187,6 +202,11 @@ impl SessionStore {
     /// nullable field), sets `last_activity` to now and adds 1 to `rev`, in
     /// one transaction. An empty patch changes nothing and returns the
     /// session as it is.
+    ///
+    /// With `as_of` (the writer's time of the change) the patch is
+    /// conditional: older than the stored `last_activity`, it changes
+    /// nothing and the session is returned as it is; else `last_activity`
+    /// becomes `as_of` (capped at now) instead of now.
     ///
     /// # Errors
     /// [`Error::Invalid`] for a bad patch, [`Error::NotFound`] when no such
@@ -199,7 +219,7 @@ impl SessionStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(|e| inner.write_failed(e))?;
             let mut s = load(inner, &tx, &id)?.ok_or_else(|| not_found(&id))?;
-            if patch.is_empty() {
+            if patch.is_empty() || patch.as_of.is_some_and(|at| at < s.last_activity) {
                 return Ok(s);
             }
             let SessionPatch {
@@ -209,6 +229,7 @@ impl SessionStore {
                 last_output,
                 agent,
                 thinking_mode,
+                as_of,
             } = patch;
             if let Some(v) = title {
                 s.title = v;
@@ -229,7 +250,8 @@ impl SessionStore {
                 s.thinking_mode = v;
             }
             s.rev += 1;
-            s.last_activity = inner.clock.now();
+            let now = inner.clock.now();
+            s.last_activity = as_of.map_or(now, |at| at.min(now));
             let rev = rev_to_sql(inner, &s)?;
             tx.prepare_cached(
                 "UPDATE sessions SET title = ?2, project_path = ?3, agent = ?4, \

@@ -3,7 +3,7 @@
 //! silently ignored change.
 
 use crate::validate::validate_text;
-use crate::{Error, SessionStatus};
+use crate::{Error, SessionStatus, Timestamp};
 use serde::{Deserialize, Deserializer};
 
 /// Body of `POST /v1/sessions`.
@@ -24,6 +24,15 @@ pub struct NewSession {
     /// Initial state; `active` when absent.
     #[serde(default)]
     pub status: Option<SessionStatus>,
+    /// The id the client chose (an agent's own session id, a UUID...); a
+    /// new UUID when absent. See [`validate_session_id`].
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// When the session started, by the writer's clock: `created_at` and
+    /// `last_activity` (never later than now); now when absent. Used by
+    /// writers that may deliver late, such as agent hooks replaying a spool.
+    #[serde(default, deserialize_with = "not_null")]
+    pub as_of: Option<Timestamp>,
 }
 
 impl NewSession {
@@ -39,6 +48,9 @@ impl NewSession {
             });
         }
         validate_text("title", &self.title)?;
+        if let Some(id) = &self.session_id {
+            validate_session_id(id)?;
+        }
         if let Some(p) = &self.project_path {
             validate_text("project_path", p)?;
         }
@@ -81,6 +93,13 @@ pub struct SessionPatch {
     /// New thinking mode; `null` clears it.
     #[serde(default, deserialize_with = "present")]
     pub thinking_mode: Option<Option<String>>,
+    /// When the change happened, by the writer's clock (`null` is refused).
+    /// With it the patch is conditional: it is applied only when it is not
+    /// older than the session's `last_activity`, which then becomes this
+    /// time (never later than now); an older patch changes nothing. Used by
+    /// writers that may deliver late, such as agent hooks replaying a spool.
+    #[serde(default, deserialize_with = "not_null")]
+    pub as_of: Option<Timestamp>,
 }
 
 impl SessionPatch {
@@ -113,9 +132,12 @@ impl SessionPatch {
         Ok(())
     }
 
-    /// Whether the patch changes nothing.
+    /// Whether the patch changes no field (`as_of` alone changes nothing).
     pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+        Self {
+            as_of: None,
+            ..self.clone()
+        } == Self::default()
     }
 }
 
@@ -129,6 +151,39 @@ pub struct RefreshRequest {
     /// Only these topics (by name); all when absent.
     #[serde(default)]
     pub topics: Option<Vec<String>>,
+}
+
+/// The longest client-chosen session id.
+pub const MAX_SESSION_ID_LEN: usize = 128;
+
+/// Checks a client-chosen session id: 1 to [`MAX_SESSION_ID_LEN`]
+/// characters of `[A-Za-z0-9._:-]`, so that it is safe in a URL path, a
+/// header and a file name as it is.
+///
+/// # Errors
+/// [`Error::InvalidField`] naming `session_id`.
+pub fn validate_session_id(id: &str) -> Result<(), Error> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_SESSION_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidField {
+            field: "session_id",
+            reason: format!(
+                "{:?} must be 1 to {MAX_SESSION_ID_LEN} characters of [A-Za-z0-9._:-]",
+                clip_for_message(id)
+            ),
+        })
+    }
+}
+
+/// At most 140 characters of `s`, for an error message.
+fn clip_for_message(s: &str) -> String {
+    s.chars().take(140).collect()
 }
 
 /// A field that may be absent but, when present, must not be `null`.
@@ -157,6 +212,26 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_chosen_session_ids() {
+        for ok in ["a", "0c9f-11", "abc.DEF_1:2-3", &"x".repeat(128)] {
+            assert!(validate_session_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "a/b", "ä", &"x".repeat(129), "a\nb", "a?b"] {
+            assert!(validate_session_id(bad).is_err(), "{bad}");
+        }
+        let s: NewSession = serde_json::from_str(r#"{"title":"t","session_id":"a/b"}"#).unwrap();
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn as_of_alone_is_an_empty_patch() {
+        let p: SessionPatch =
+            serde_json::from_str(r#"{"as_of":"2026-01-01T00:00:00.000Z"}"#).unwrap();
+        assert!(p.is_empty());
+        assert!(serde_json::from_str::<SessionPatch>(r#"{"as_of":null}"#).is_err());
+    }
 
     #[test]
     fn patch_distinguishes_null_from_absent() {

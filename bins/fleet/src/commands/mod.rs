@@ -4,6 +4,9 @@
 
 pub mod computers;
 pub mod events;
+pub mod hook;
+pub mod hooks;
+pub mod notify;
 pub mod projects;
 pub mod refresh;
 pub mod session;
@@ -25,10 +28,16 @@ use std::path::{Component, PathBuf};
 /// # Errors
 /// A [`FleetError`] whose [`exit_code`](FleetError::exit_code) the process exits with.
 pub async fn run(cli: Cli) -> Result<(), FleetError> {
+    // The hooks never fail and need no daemon to start.
+    let command = match cli.command {
+        Command::Hook(command) => return hook::run(command, &cli.connection).await,
+        Command::Hooks(command) => return hooks::run(command, cli.json),
+        other => other,
+    };
     let endpoint = Endpoint::from_env(&cli.connection)?;
     let client = HttpClient::new(endpoint);
     let json = cli.json;
-    match cli.command {
+    match command {
         Command::Computers => computers::run(&client, json).await,
         Command::Sessions { computer } => sessions::run(&client, json, computer.as_deref()).await,
         Command::Projects { computer } => projects::run(&client, json, computer.as_deref()).await,
@@ -43,6 +52,12 @@ pub async fn run(cli: Cli) -> Result<(), FleetError> {
             events::run(client.endpoint(), &topics, &computers).await
         }
         Command::Watch => watch::run(&client).await,
+        Command::Notify {
+            exec,
+            computers,
+            existing,
+        } => notify::run(client.endpoint(), exec.as_deref(), &computers, existing).await,
+        Command::Hook(_) | Command::Hooks(_) => Ok(()),
     }
 }
 

@@ -109,6 +109,12 @@ pub struct App {
     fleet: Fleet,
     notice: Option<(String, Timestamp)>,
     ignored: u64,
+    /// The ids of the sessions waiting as of the last frame.
+    waits: std::collections::BTreeSet<String>,
+    /// A new wait to ring the terminal for (its text), until the I/O loop takes it.
+    bell: Option<String>,
+    /// Whether new waits ring the terminal (`m` toggles).
+    muted: bool,
 }
 
 impl App {
@@ -124,12 +130,50 @@ impl App {
             fleet: Fleet::default(),
             notice: None,
             ignored: 0,
+            waits: std::collections::BTreeSet::new(),
+            bell: None,
+            muted: false,
         }
     }
 
     /// Applies one frame from the daemon. A frame that does not match the contract is
     /// ignored, counted, and said in the status line.
     pub fn apply(&mut self, frame: ServerFrame) {
+        let had_sessions = self.fleet.is_loaded(Topic::Sessions);
+        self.apply_frame(frame);
+        self.note_waits(had_sessions);
+    }
+
+    /// Rings for waits that were not there before this frame (never for those of the
+    /// first snapshot: they were there when the view started).
+    fn note_waits(&mut self, had_sessions: bool) {
+        let waiting = view::waiting(&self.fleet);
+        let now: std::collections::BTreeSet<String> =
+            waiting.iter().map(|s| s.session_id.clone()).collect();
+        let new: Vec<&&model::Session> = waiting
+            .iter()
+            .filter(|s| !self.waits.contains(&s.session_id))
+            .collect();
+        if had_sessions
+            && !self.muted
+            && let Some(s) = new.last()
+        {
+            self.bell = Some(format!("{} on {} needs you", s.title, s.computer));
+        }
+        self.waits = now;
+    }
+
+    /// The text of a new wait to ring the terminal for, once.
+    pub fn take_bell(&mut self) -> Option<String> {
+        self.bell.take()
+    }
+
+    /// Whether new waits ring the terminal.
+    pub fn is_muted(&self) -> bool {
+        self.muted
+    }
+
+    fn apply_frame(&mut self, frame: ServerFrame) {
         let outcome = match frame {
             ServerFrame::Snapshot { topic, data, .. } => self.fleet.load(topic, data),
             ServerFrame::Event { event, data, .. } => self.fleet.change(event, data),
@@ -226,6 +270,16 @@ impl App {
             KeyCode::Home | KeyCode::Char('g') => self.cursors[self.tab.index()] = 0,
             KeyCode::End | KeyCode::Char('G') => self.move_cursor(isize::MAX),
             KeyCode::Char('/') => self.editing = true,
+            KeyCode::Char('m') => {
+                self.muted = !self.muted;
+                self.bell = None;
+                let text = if self.muted {
+                    "bell muted: new waits no longer ring (m to unmute)"
+                } else {
+                    "bell on: new waits ring the terminal"
+                };
+                self.notify(text.into());
+            }
             KeyCode::Esc => self.set_filter(String::new()),
             _ => {}
         }
@@ -368,6 +422,42 @@ mod tests {
             seq: 1,
             data: json!({ "sessions": sessions }),
         }
+    }
+
+    fn waiting_frame(ids: &[&str]) -> ServerFrame {
+        let sessions: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                json!({
+                    "session_id": id, "computer": "beta", "title": format!("t{id}"),
+                    "project_path": null, "agent": "a", "thinking_mode": null, "status": "waiting",
+                    "created_at": "2026-11-27T10:00:00.000Z", "last_activity": "2026-11-27T10:00:00.000Z",
+                    "last_input": null, "last_output": "ok?", "rev": 1, "stale": false
+                })
+            })
+            .collect();
+        ServerFrame::Snapshot {
+            topic: Topic::Sessions,
+            epoch: "e".into(),
+            seq: 1,
+            data: json!({ "sessions": sessions }),
+        }
+    }
+
+    #[test]
+    fn a_new_wait_rings_once_unless_muted() {
+        let mut app = App::new(at(0));
+        app.apply(waiting_frame(&["w1"]));
+        assert_eq!(app.take_bell(), None, "waits there at start do not ring");
+        app.apply(waiting_frame(&["w1", "w2"]));
+        assert_eq!(app.take_bell().as_deref(), Some("tw2 on beta needs you"));
+        assert_eq!(app.take_bell(), None);
+        app.apply(waiting_frame(&["w1", "w2"]));
+        assert_eq!(app.take_bell(), None, "the same wait rings once");
+        app.on_key(key(KeyCode::Char('m')));
+        assert!(app.is_muted());
+        app.apply(waiting_frame(&["w1", "w2", "w3"]));
+        assert_eq!(app.take_bell(), None);
     }
 
     #[test]

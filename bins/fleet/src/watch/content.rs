@@ -134,8 +134,67 @@ fn nothing_matches(app: &App, frame: &mut Frame, area: Rect, what: &str) {
     frame.render_widget(Paragraph::new(Span::styled(text, dim())), area);
 }
 
-/// Draws the Sessions tab.
+/// Draws the "needs you" band: every waiting session of the fleet, oldest wait first,
+/// with its computer, how long it has waited and what it asks; returns the area left.
+fn render_needs_you(app: &App, frame: &mut Frame, area: Rect) -> Rect {
+    let waits = view::waiting(app.fleet());
+    if waits.is_empty() || area.height < 4 {
+        return area;
+    }
+    let max = usize::from(area.width);
+    let shown = waits
+        .len()
+        .min(usize::from(area.height / 2).saturating_sub(1))
+        .max(1);
+    let now = app.now();
+    let style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+    let mut lines = vec![Line::from(clip(
+        vec![
+            Span::styled(format!("⚑ needs you ({})", waits.len()), style),
+            Span::styled(
+                if app.is_muted() {
+                    "  · bell muted (m)"
+                } else {
+                    "  · m mutes the bell"
+                },
+                dim(),
+            ),
+        ],
+        max,
+    ))];
+    for s in waits.iter().take(shown) {
+        let waited = span(now.as_millis() - s.last_activity.as_millis());
+        let asks = s.last_output.as_deref().map(one_line).unwrap_or_default();
+        let left = vec![
+            Span::styled(
+                format!("  {} ", fit(&s.computer, 10)),
+                bold().fg(Color::Cyan),
+            ),
+            Span::styled(truncate(&one_line(&s.title), 32), bold()),
+            Span::styled(format!("  waited {waited}"), Style::new().fg(Color::Yellow)),
+            Span::styled(format!("  {asks}"), Style::new()),
+        ];
+        lines.push(Line::from(clip(left, max)));
+    }
+    if waits.len() > shown {
+        lines.push(Line::from(Span::styled(
+            format!("  … and {} more", waits.len() - shown),
+            dim(),
+        )));
+    }
+    let height = u16::try_from(lines.len() + 1)
+        .unwrap_or(u16::MAX)
+        .min(area.height);
+    let [band, rest] =
+        ratatui::layout::Layout::vertical([Constraint::Length(height), Constraint::Min(0)])
+            .areas(area);
+    frame.render_widget(Paragraph::new(lines), band);
+    rest
+}
+
+/// Draws the Sessions tab: the "needs you" band, then the sessions by computer.
 pub fn render_sessions(app: &App, frame: &mut Frame, area: Rect) {
+    let area = render_needs_you(app, frame, area);
     let rows = view::session_rows(app.fleet(), &app.filter());
     if rows.is_empty() {
         return nothing_matches(app, frame, area, "sessions");

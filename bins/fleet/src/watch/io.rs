@@ -210,6 +210,9 @@ impl Driver {
                     Ok(frame) => {
                         self.resume.note(&frame);
                         app.apply(frame);
+                        if let Some(text) = app.take_bell() {
+                            ring(&text);
+                        }
                     }
                     Err(e) => app.ignore(&format!("not a frame of the contract ({e})")),
                 }
@@ -239,6 +242,16 @@ impl Driver {
             self.lost(e.to_string(), app);
         }
     }
+}
+
+/// Rings the terminal for a new wait: BEL, and an OSC 9 desktop notification, which
+/// terminals without it ignore.
+fn ring(text: &str) {
+    use std::io::Write as _;
+    let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+    let mut out = io::stdout().lock();
+    let _ = write!(out, "\x07\x1b]9;{clean}\x07");
+    let _ = out.flush();
 }
 
 fn draw<B: Backend>(

@@ -194,6 +194,16 @@ fn summary(app: &App) -> String {
 fn render_status(app: &App, frame: &mut Frame, area: Rect) {
     let max = usize::from(area.width);
     let mut left = connection_spans(app);
+    let waiting = crate::watch::view::waiting(app.fleet()).len();
+    if waiting > 0 {
+        left.push(Span::styled(
+            format!(
+                " · ⚑ {waiting} need{} you",
+                if waiting == 1 { "s" } else { "" }
+            ),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ));
+    }
     let disconnected = matches!(app.connection(), Connection::Disconnected { .. });
     match app.notice() {
         Some(notice) => left.push(Span::styled(
@@ -205,7 +215,7 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         }
         None => {}
     }
-    let hints = "Tab view · / filter · r refresh · q quit";
+    let hints = "Tab view · / filter · r refresh · m bell · q quit";
     let line = if spans_width(&left) + 2 + width(hints) <= max {
         left_right(left, vec![Span::styled(hints, dim())], max)
     } else {

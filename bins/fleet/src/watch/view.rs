@@ -255,3 +255,19 @@ pub fn todo_status_box(status: TodoStatus) -> &'static str {
 pub fn is_dimmed(s: &Session) -> bool {
     s.stale || s.status == SessionStatus::Closed
 }
+
+/// The sessions waiting for a person, on any computer, oldest wait first (a waiting
+/// session's `last_activity` is when it started waiting). Not filtered: the "needs
+/// you" band shows every wait.
+pub fn waiting(fleet: &Fleet) -> Vec<&Session> {
+    let mut out: Vec<&Session> = fleet
+        .sessions()
+        .filter(|s| s.status == SessionStatus::Waiting)
+        .collect();
+    out.sort_by(|a, b| {
+        a.last_activity
+            .cmp(&b.last_activity)
+            .then_with(|| a.session_id.cmp(&b.session_id))
+    });
+    out
+}

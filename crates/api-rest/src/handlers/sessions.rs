@@ -29,7 +29,9 @@ pub(crate) fn get(api: &ApiParts, query: Option<&str>, id: &str) -> Answer {
     }
 }
 
-/// `POST /v1/sessions`: creates a local session, 201.
+/// `POST /v1/sessions`: creates a local session, 201. With a client-chosen
+/// `session_id` already held here: 200 with the current state when it is
+/// this computer's (nothing is written), 409 when another computer owns it.
 pub(crate) async fn create<B>(
     api: &ApiParts,
     query: Option<&str>,
@@ -44,9 +46,16 @@ where
     let bytes = body::read(headers, body).await?;
     let req: NewSession = body::decode(&bytes)?;
     req.validate()?;
+    if let Some(id) = req.session_id.as_deref()
+        && let Some(record) = api.cache.session(id)
+    {
+        ensure_local(api, id, &record.computer)?;
+        return ok_bytes(record.json.clone());
+    }
     let session = api.sessions.create(req).await?;
     let mut resp = serialized(StatusCode::CREATED, &session)?;
-    // A UUID always makes a valid header value; skip the header otherwise.
+    // A UUID or a checked client id always makes a valid header value; skip
+    // the header otherwise.
     if let Ok(location) = HeaderValue::try_from(format!("/v1/sessions/{}", session.session_id)) {
         resp.headers_mut().insert(LOCATION, location);
     }

@@ -113,7 +113,11 @@ impl LocalSessions for FakeStore {
     async fn create(&self, req: NewSession) -> Result<Session, WriteError> {
         self.before_write().await?;
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut s = session(&format!("00000000-0000-4000-8000-{n:012}"), LOCAL, 1);
+        let id = req
+            .session_id
+            .clone()
+            .unwrap_or_else(|| format!("00000000-0000-4000-8000-{n:012}"));
+        let mut s = session(&id, LOCAL, 1);
         s.title = req.title;
         s.project_path = req.project_path;
         s.agent = req.agent.unwrap_or_else(|| "unknown".into());

@@ -93,3 +93,57 @@ async fn refresh_is_accepted_with_or_without_a_body() {
         ]
     );
 }
+
+#[tokio::test]
+async fn create_with_a_chosen_id_answers_201_then_200_with_the_current_state() {
+    let f = fixture();
+    let body = r#"{"title":"t","agent":"claude","session_id":"0b7e2c1a-claude.1:x"}"#;
+    let a = call(&f.api, Method::POST, "/v1/sessions", Some(body)).await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    assert_eq!(a.json()["session_id"], "0b7e2c1a-claude.1:x");
+    assert_eq!(a.headers[LOCATION], "/v1/sessions/0b7e2c1a-claude.1:x");
+    let changed = call(
+        &f.api,
+        Method::PATCH,
+        "/v1/sessions/0b7e2c1a-claude.1:x",
+        Some(r#"{"status":"waiting"}"#),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let again = call(&f.api, Method::POST, "/v1/sessions", Some(body)).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json(), changed.json(), "the current state, unchanged");
+}
+
+#[tokio::test]
+async fn create_with_another_computers_id_is_a_conflict() {
+    let f = fixture();
+    f.cache.put_session(session("theirs", "beta", 4));
+    let a = call(
+        &f.api,
+        Method::POST,
+        "/v1/sessions",
+        Some(r#"{"title":"t","session_id":"theirs"}"#),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CONFLICT);
+    assert_eq!(a.json()["error"]["code"], "conflict");
+    assert_eq!(f.cache.session("theirs").unwrap().rev, 4);
+}
+
+#[tokio::test]
+async fn a_bad_chosen_id_is_a_bad_field() {
+    let f = fixture();
+    for id in ["", "a/b", "with space", &"x".repeat(129)] {
+        let body = serde_json::json!({"title": "t", "session_id": id}).to_string();
+        let a = call(&f.api, Method::POST, "/v1/sessions", Some(&body)).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{id:?}");
+        assert!(
+            a.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("session_id"),
+            "{id:?}"
+        );
+    }
+}

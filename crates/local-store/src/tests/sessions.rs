@@ -48,6 +48,8 @@ fn new_session(title: &str) -> NewSession {
         agent: None,
         thinking_mode: None,
         status: None,
+        session_id: None,
+        as_of: None,
     }
 }
 
@@ -79,6 +81,8 @@ async fn create_keeps_given_fields_and_refuses_bad_ones() {
             agent: Some("claude".into()),
             thinking_mode: Some("deep".into()),
             status: Some(SessionStatus::Waiting),
+            session_id: None,
+            as_of: None,
         })
         .await
         .unwrap();
@@ -113,6 +117,7 @@ async fn update_applies_fields_and_bumps_rev() {
         last_output: Some(Some("hi".into())),
         agent: Some("codex".into()),
         thinking_mode: Some(Some("fast".into())),
+        as_of: None,
     };
     let u = store.update(&s.session_id, patch).await.unwrap();
     assert_eq!(u.rev, 2);
@@ -288,4 +293,69 @@ async fn list_skips_impossible_rows() {
     assert_eq!(store.list().unwrap(), vec![good]);
     let err = store.get("bad").await.unwrap_err();
     assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn create_with_a_chosen_id_is_idempotent() {
+    let f = Fixture::new();
+    let store = f.open();
+    let req = NewSession {
+        session_id: Some("claude:abc-1".into()),
+        ..new_session("first")
+    };
+    let s = store.create(req.clone()).await.unwrap();
+    assert_eq!(s.session_id, "claude:abc-1");
+    assert_eq!(s.rev, 1);
+    f.clock.set(2_000);
+    let again = store
+        .create(NewSession {
+            title: "second".into(),
+            ..req
+        })
+        .await
+        .unwrap();
+    assert_eq!(again, s, "the stored session comes back unchanged");
+    assert_eq!(store.list().unwrap().len(), 1);
+    let bad = NewSession {
+        session_id: Some("a/b".into()),
+        ..new_session("t")
+    };
+    assert!(matches!(
+        store.create(bad).await.unwrap_err(),
+        Error::Invalid(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_patch_older_than_the_session_changes_nothing() {
+    let f = Fixture::new();
+    let store = f.open();
+    let s = store.create(new_session("t")).await.unwrap();
+    f.clock.set(5_000);
+    let at = |ms| Some(Timestamp::from_millis(ms));
+    let newer = SessionPatch {
+        status: Some(SessionStatus::Waiting),
+        as_of: at(4_000),
+        ..SessionPatch::default()
+    };
+    let u = store.update(&s.session_id, newer).await.unwrap();
+    assert_eq!((u.rev, u.status), (2, SessionStatus::Waiting));
+    assert_eq!(u.last_activity, Timestamp::from_millis(4_000));
+    let older = SessionPatch {
+        status: Some(SessionStatus::Idle),
+        as_of: at(3_000),
+        ..SessionPatch::default()
+    };
+    assert_eq!(store.update(&s.session_id, older).await.unwrap(), u);
+    let future = SessionPatch {
+        status: Some(SessionStatus::Active),
+        as_of: at(9_000),
+        ..SessionPatch::default()
+    };
+    let v = store.update(&s.session_id, future).await.unwrap();
+    assert_eq!(
+        v.last_activity,
+        Timestamp::from_millis(5_000),
+        "capped at now"
+    );
 }
