@@ -41,6 +41,7 @@ pub async fn seed_sessions(data_dir: &Path, computer: &str, count: usize) {
                     agent: Some("claude".to_owned()),
                     thinking_mode: Some("high".to_owned()),
                     status: None,
+                    computer: None,
                 };
                 if let Err(e) = store.create(req).await {
                     panic!("seeding session {n} failed: {e}");

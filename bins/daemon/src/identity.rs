@@ -16,6 +16,8 @@ pub fn local_computer(name: &str, clock: &dyn Clock) -> Computer {
         boot_id: uuid::Uuid::new_v4().to_string(),
         started_at: now,
         last_seen: now,
+        remote_writes: false,
+        stats: None,
         interest: Interest::default(),
     }
 }

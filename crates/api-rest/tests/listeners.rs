@@ -103,6 +103,8 @@ fn api(delay: Duration) -> Api {
         boot_id: "boot-1".into(),
         started_at: Timestamp::from_millis(0),
         last_seen: Timestamp::from_millis(0),
+        remote_writes: false,
+        stats: None,
         interest: Interest::default(),
     };
     Api::new(ApiParts {

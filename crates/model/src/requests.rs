@@ -24,6 +24,10 @@ pub struct NewSession {
     /// Initial state; `active` when absent.
     #[serde(default)]
     pub status: Option<SessionStatus>,
+    /// The computer to create it on; this one when absent. Another
+    /// computer's name forwards the request to it.
+    #[serde(default)]
+    pub computer: Option<String>,
 }
 
 impl NewSession {
@@ -47,6 +51,9 @@ impl NewSession {
         }
         if let Some(t) = &self.thinking_mode {
             validate_text("thinking_mode", t)?;
+        }
+        if let Some(c) = &self.computer {
+            crate::validate_computer_name(c)?;
         }
         if self.status == Some(SessionStatus::Closed) {
             return Err(Error::InvalidField {

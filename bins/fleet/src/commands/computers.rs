@@ -69,6 +69,8 @@ mod tests {
             boot_id: "b".into(),
             started_at: Timestamp::from_millis(1_000_000),
             last_seen: Timestamp::from_millis(1_000_000 + seen_s * 1000),
+            remote_writes: false,
+            stats: None,
             interest: Interest::default(),
         }
     }

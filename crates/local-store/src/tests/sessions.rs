@@ -48,6 +48,7 @@ fn new_session(title: &str) -> NewSession {
         agent: None,
         thinking_mode: None,
         status: None,
+        computer: None,
     }
 }
 
@@ -79,6 +80,7 @@ async fn create_keeps_given_fields_and_refuses_bad_ones() {
             agent: Some("claude".into()),
             thinking_mode: Some("deep".into()),
             status: Some(SessionStatus::Waiting),
+            computer: None,
         })
         .await
         .unwrap();
