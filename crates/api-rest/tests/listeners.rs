@@ -110,6 +110,7 @@ fn api(delay: Duration) -> Api {
     Api::new(ApiParts {
         cache: DaemonCache::new(me, CacheConfig::default(), Arc::new(SystemClock)),
         sessions: Arc::new(SlowStore { delay }),
+        remote: None,
         refresher: Arc::new(NoRefresh),
         upgrader: Some(Arc::new(MarkerUpgrader)),
         health: Arc::new(Standalone),
