@@ -172,7 +172,10 @@ pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
             cache: cache.clone(),
             sessions: writes.clone(),
             remote: peers.as_ref().map(|(sync, _)| {
-                Arc::new(ToOwners(sync.forwarder())) as Arc<dyn api_rest::RemoteSessions>
+                Arc::new(ToOwners {
+                    forwarder: sync.forwarder(),
+                    cache: cache.clone(),
+                }) as Arc<dyn api_rest::RemoteSessions>
             }),
             refresher,
             upgrader: Some(Arc::new(WsUpgrader(ws.clone()))),

@@ -63,6 +63,11 @@ pub trait RemoteSessions: Send + Sync + 'static {
         owner: &str,
         write: model::forwarded::ForwardedWrite,
     ) -> Result<model::forwarded::WriteReply, ForwardError>;
+
+    /// Finds the owner of a session the cache does not hold (nobody here
+    /// watches its computer): the computer whose snapshot brings it within
+    /// the forward timeout, else `None` (then the write is 404).
+    async fn locate(&self, session_id: &str) -> Option<String>;
 }
 
 /// Why a forwarded write got no answer.

@@ -95,7 +95,7 @@ where
     let bytes = body::read(headers, body).await?;
     let patch: SessionPatch = body::decode(&bytes)?;
     patch.validate()?;
-    if let Some(owner) = remote_owner(api, id) {
+    if let Some(owner) = remote_owner(api, id).await {
         let write = ForwardedWrite {
             op: WriteOp::Update,
             session_id: Some(id.to_owned()),
@@ -128,7 +128,7 @@ pub(crate) async fn update_local(
 /// computer's is forwarded to its owner.
 pub(crate) async fn end(api: &ApiParts, query: Option<&str>, id: &str) -> Answer {
     Query::parse(query, &[])?;
-    if let Some(owner) = remote_owner(api, id) {
+    if let Some(owner) = remote_owner(api, id).await {
         let write = ForwardedWrite {
             op: WriteOp::End,
             session_id: Some(id.to_owned()),
@@ -152,13 +152,15 @@ pub(crate) async fn end_local(
     Ok(response::empty(StatusCode::NO_CONTENT))
 }
 
-/// The owner of session `id` when the cache holds it and it is not this
-/// computer.
-fn remote_owner(api: &ApiParts, id: &str) -> Option<String> {
-    api.cache
-        .session(id)
-        .map(|r| r.computer.to_string())
-        .filter(|c| c != api.cache.local_name())
+/// The owner of session `id` when it is not this computer: as the cache
+/// says, or, when the cache does not hold it, as the fleet says (see
+/// [`RemoteSessions::locate`](crate::RemoteSessions::locate)).
+async fn remote_owner(api: &ApiParts, id: &str) -> Option<String> {
+    let owner = match api.cache.session(id) {
+        Some(r) => r.computer.to_string(),
+        None => api.remote.as_ref()?.locate(id).await?,
+    };
+    (owner != api.cache.local_name()).then_some(owner)
 }
 
 /// Sends a write to its owner and answers what the owner answered.

@@ -17,6 +17,10 @@ struct FakeRemote {
 
 #[async_trait::async_trait]
 impl RemoteSessions for FakeRemote {
+    async fn locate(&self, session_id: &str) -> Option<String> {
+        (session_id == "elsewhere").then(|| "beta".to_owned())
+    }
+
     async fn forward(
         &self,
         owner: &str,
@@ -74,6 +78,15 @@ async fn patch_delete_and_post_are_forwarded_and_answered_as_the_owner_did() {
     assert_eq!(a.status, 204);
     assert!(a.body.is_empty());
     assert_eq!(remote.sent.lock()[1].1.op, WriteOp::End);
+    // A session the cache does not hold is looked up in the fleet first.
+    let a = call(&f.api, Method::DELETE, "/v1/sessions/elsewhere", None).await;
+    assert_eq!(a.status, 204);
+    assert_eq!(
+        remote.sent.lock().pop().unwrap().1.session_id.as_deref(),
+        Some("elsewhere")
+    );
+    let a = call(&f.api, Method::DELETE, "/v1/sessions/nowhere", None).await;
+    assert_eq!(a.status, 404, "not found anywhere");
 
     let created = session("00000000-0000-4000-8000-00000000beef", "beta", 1);
     *remote.reply.lock() = Some(WriteReply {
