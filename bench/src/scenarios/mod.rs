@@ -1,9 +1,10 @@
-//! The six scenarios of issue 5, one module each, all the same shape:
+//! The six scenarios of issue 5 and `forward` (issue 11), one module each, all the same shape:
 //! `run(&Ctx) -> ScenarioReport`. Each starts what it measures (Redis,
 //! daemons, clients), warms up, measures, measures its baseline in the same
 //! run, and stops everything it started before returning.
 
 mod fanout;
+mod forward;
 mod idle;
 mod memory;
 mod propagate;
@@ -31,9 +32,10 @@ impl Ctx {
 }
 
 /// The scenarios in the order `all` runs them.
-pub const ALL: [&str; 6] = [
+pub const ALL: [&str; 7] = [
     "read",
     "propagate",
+    "forward",
     "throughput",
     "idle",
     "fanout",
@@ -48,6 +50,7 @@ pub async fn run(name: &str, ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
     let mut report = match name {
         "read" => read::run(ctx).await?,
         "propagate" => propagate::run(ctx).await?,
+        "forward" => forward::run(ctx).await?,
         "throughput" => throughput::run(ctx).await?,
         "idle" => idle::run(ctx).await?,
         "fanout" | "fan-out" => fanout::run(ctx).await?,
