@@ -120,11 +120,15 @@ async fn the_cli_updates_ends_and_creates_sessions_on_another_computer() {
     .await;
     let id = create_on(&a, "on alpha").await;
     assert!(
-        a.logs().contains("remote writes are allowed without a fleet secret"),
+        a.logs()
+            .contains("remote writes are allowed without a fleet secret"),
         "warned at start: {}",
         a.log_tail(20)
     );
-    assert!(!b.logs().contains("without a fleet secret"), "beta does not allow them");
+    assert!(
+        !b.logs().contains("without a fleet secret"),
+        "beta does not allow them"
+    );
 
     // beta does not hold alpha's sessions (nobody watches there): it looks
     // the session up, then forwards.
