@@ -23,6 +23,8 @@ pub struct DaemonOptions {
     pub redis: Option<String>,
     /// `--heartbeat` in milliseconds; the daemon's default (2000) when absent.
     pub heartbeat_ms: Option<u64>,
+    /// `--allow-remote-writes`.
+    pub allow_remote_writes: bool,
 }
 
 impl DaemonOptions {
@@ -32,6 +34,7 @@ impl DaemonOptions {
             computer: computer.into(),
             redis: Some(url.to_owned()),
             heartbeat_ms: None,
+            allow_remote_writes: false,
         }
     }
 }
@@ -70,6 +73,9 @@ impl Daemon {
         }
         if let Some(ms) = opts.heartbeat_ms {
             flag("--heartbeat", ms.to_string().into());
+        }
+        if opts.allow_remote_writes {
+            args.push("--allow-remote-writes".into());
         }
         let envs = [
             ("XDG_RUNTIME_DIR", dir.path().join("run").into_os_string()),

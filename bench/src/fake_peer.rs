@@ -154,6 +154,8 @@ async fn heartbeats(redis: Redis, keys: Keys, ghosts: Arc<Vec<Ghost>>) -> anyhow
                     boot_id: g.boot.clone(),
                     started_at: g.started,
                     last_seen: now,
+                    remote_writes: false,
+                    stats: None,
                     interest: Interest::default(),
                 },
                 period_ms,

@@ -9,9 +9,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The scenarios `all` runs.
-const SCENARIOS: [&str; 6] = [
+const SCENARIOS: [&str; 7] = [
     "read",
     "propagate",
+    "forward",
     "throughput",
     "idle",
     "fanout",

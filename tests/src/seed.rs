@@ -43,6 +43,7 @@ pub async fn seed_sessions(data_dir: &Path, computer: &str, count: usize) {
                     status: None,
                     session_id: None,
                     as_of: None,
+                    computer: None,
                 };
                 if let Err(e) = store.create(req).await {
                     panic!("seeding session {n} failed: {e}");

@@ -37,6 +37,7 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         computer: "solo".into(),
         redis: None,
         heartbeat_ms: None,
+        allow_remote_writes: false,
     };
     let daemon = Daemon::start(&ctx.fleetd, &opts).await?;
     let mut conn = Conn::connect(daemon.socket()).await?;

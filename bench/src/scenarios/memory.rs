@@ -180,6 +180,7 @@ async fn start_times(fleetd: &Path, runs: usize, redis: Option<&str>) -> anyhow:
             computer: format!("start{i}"),
             redis: redis.map(str::to_owned),
             heartbeat_ms: None,
+            allow_remote_writes: false,
         };
         let t0 = Instant::now();
         let mut daemon = Daemon::spawn(fleetd, &opts)?;

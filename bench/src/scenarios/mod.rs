@@ -1,10 +1,11 @@
-//! The six scenarios of issue 5, and the `soak` (run only by name), one
-//! module each, all the same shape:
+//! The six scenarios of issue 5, `forward` (issue 11), and the `soak`
+//! (run only by name), one module each, all the same shape:
 //! `run(&Ctx) -> ScenarioReport`. Each starts what it measures (Redis,
 //! daemons, clients), warms up, measures, measures its baseline in the same
 //! run, and stops everything it started before returning.
 
 mod fanout;
+mod forward;
 mod idle;
 mod memory;
 mod propagate;
@@ -38,9 +39,10 @@ impl Ctx {
 
 /// The scenarios in the order `all` runs them. `soak` is not among them:
 /// it runs for many minutes and only when asked for by name.
-pub const ALL: [&str; 6] = [
+pub const ALL: [&str; 7] = [
     "read",
     "propagate",
+    "forward",
     "throughput",
     "idle",
     "fanout",
@@ -55,6 +57,7 @@ pub async fn run(name: &str, ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
     let mut report = match name {
         "read" => read::run(ctx).await?,
         "propagate" => propagate::run(ctx).await?,
+        "forward" => forward::run(ctx).await?,
         "throughput" => throughput::run(ctx).await?,
         "idle" => idle::run(ctx).await?,
         "fanout" | "fan-out" => fanout::run(ctx).await?,

@@ -3,9 +3,11 @@
 //! drain requests, flush the store, remove the socket), bounded in time.
 
 use crate::config::Config;
+use crate::forwarding::{FromPeers, ToOwners};
 use crate::identity;
 use crate::listeners;
 use crate::refresh::Refresh;
+use crate::stats;
 use crate::writes::LocalWrites;
 use anyhow::Context;
 use api_rest::{Api, ApiParts, HealthSource, RedisHealth, Upgrader};
@@ -69,11 +71,13 @@ impl HealthSource for Health {
     }
 }
 
-/// Joins the fleet when `--redis` is given.
+/// Joins the fleet when `--redis` is given; forwarded writes are applied
+/// through `writes` when `--allow-remote-writes` is set.
 fn start_peers(
     config: &Config,
     cache: &DaemonCache,
     metrics: &Arc<Metrics>,
+    writes: &Arc<LocalWrites>,
 ) -> anyhow::Result<Option<(PeerSync, Arc<RedisTransport>)>> {
     let Some(url) = &config.redis else {
         return Ok(None);
@@ -82,16 +86,29 @@ fn start_peers(
         peer_transport_redis::connect_lazy(RedisConfig::new(url.clone()))
             .with_context(|| "--redis: cannot use this URL".to_owned())?,
     );
-    let sync = PeerSync::start(
+    if config.allow_remote_writes && config.secret.is_none() {
+        tracing::warn!(
+            reason =
+                "no --secret-file: any client of this Redis can write this computer's sessions",
+            "remote writes are allowed without a fleet secret"
+        );
+    }
+    let applier = FromPeers {
+        cache: cache.clone(),
+        writes: writes.clone(),
+    };
+    let sync = PeerSync::start_with_writes(
         PeerSyncConfig {
             namespace: config.namespace.clone(),
             heartbeat: config.heartbeat,
             secret: config.secret.clone(),
+            allow_remote_writes: config.allow_remote_writes,
             ..PeerSyncConfig::default()
         },
         cache.clone(),
         transport.clone() as Arc<dyn PeerTransport>,
         metrics.clone(),
+        Some(Arc::new(applier)),
     );
     Ok(Some((sync, transport)))
 }
@@ -113,7 +130,7 @@ impl Upgrader for WsUpgrader {
 /// A start-up failure (store, listeners) or a shutdown past its deadline.
 pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let me = identity::local_computer(&config.computer, clock.as_ref());
+    let me = identity::local_computer(&config.computer, config.allow_remote_writes, clock.as_ref());
     let boot_id = me.boot_id.clone();
     let cache =
         DaemonCache::with_metrics(me, CacheConfig::default(), clock.clone(), metrics.clone());
@@ -155,7 +172,13 @@ pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
             .run_sweeper(SWEEP_PERIOD, cancel.child_token()),
     );
 
-    let peers = start_peers(&config, &cache, &metrics)?;
+    tasks.spawn(stats::run(
+        cache.clone(),
+        config.data_dir.clone(),
+        cancel.child_token(),
+    ));
+    let writes = Arc::new(LocalWrites::new(store, cache.clone()));
+    let peers = start_peers(&config, &cache, &metrics, &writes)?;
     let link = peers.as_ref().map(|(_, t)| LinkWatch {
         link: t.link(),
         failure: t.link_failure(),
@@ -174,12 +197,17 @@ pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
         metrics.clone(),
         ws_cancel.clone(),
     );
-    let writes = Arc::new(LocalWrites::new(store, cache.clone()));
     let listener_count = 1 + usize::from(config.http.is_some());
     let api = Api::with_config(
         ApiParts {
             cache: cache.clone(),
             sessions: writes.clone(),
+            remote: peers.as_ref().map(|(sync, _)| {
+                Arc::new(ToOwners {
+                    forwarder: sync.forwarder(),
+                    cache: cache.clone(),
+                }) as Arc<dyn api_rest::RemoteSessions>
+            }),
             refresher,
             upgrader: Some(Arc::new(WsUpgrader(ws.clone()))),
             health: Arc::new(Health(link)),
@@ -213,6 +241,7 @@ pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
         computer = %config.computer,
         socket = %config.socket.display(),
         redis = config.redis.is_some(),
+        remote_writes = config.allow_remote_writes,
         boot_id = %boot_id,
         sessions = session_count,
         "fleetd ready"

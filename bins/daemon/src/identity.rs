@@ -1,10 +1,11 @@
 //! This computer's record as the daemon announces it: name, host, user,
-//! version and a boot id that changes at every start.
+//! version, a boot id that changes at every start, and whether it accepts
+//! forwarded writes.
 
 use model::{Clock, Computer, Interest};
 
 /// The record of this computer at start.
-pub fn local_computer(name: &str, clock: &dyn Clock) -> Computer {
+pub fn local_computer(name: &str, remote_writes: bool, clock: &dyn Clock) -> Computer {
     let now = clock.now();
     Computer {
         name: name.to_owned(),
@@ -16,6 +17,8 @@ pub fn local_computer(name: &str, clock: &dyn Clock) -> Computer {
         boot_id: uuid::Uuid::new_v4().to_string(),
         started_at: now,
         last_seen: now,
+        remote_writes,
+        stats: None,
         interest: Interest::default(),
     }
 }

@@ -4,14 +4,18 @@
 //! This binary only composes: `config/` reads flags, environment and file
 //! (exit 2 on any bad setting), `app.rs` builds the crates and runs until a
 //! signal, `listeners.rs` opens the sockets, `writes.rs` and `refresh.rs`
-//! adapt the local store and the peer protocol to the APIs.
+//! adapt the local store and the peer protocol to the APIs, `forwarding.rs`
+//! joins the two sides of forwarded writes, `stats.rs` samples this
+//! computer's load.
 
 mod app;
 mod config;
+mod forwarding;
 mod identity;
 mod listeners;
 mod logging;
 mod refresh;
+mod stats;
 mod writes;
 
 use model::Metrics;

@@ -69,7 +69,7 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         project: Option<String>,
     },
-    /// Create, change or end a session of this computer.
+    /// Create, change or end a session (of any computer: writes to another are forwarded to it).
     #[command(subcommand)]
     Session(SessionCommand),
     /// Drop the cached data and pull it again from its owners (in the background).
@@ -170,7 +170,7 @@ pub struct HooksArgs {
 /// `fleet session ...`.
 #[derive(Debug, Subcommand)]
 pub enum SessionCommand {
-    /// Create a session on this computer.
+    /// Create a session on this computer, or on another with --computer.
     New {
         /// What a person calls it.
         #[arg(long)]
@@ -184,8 +184,12 @@ pub enum SessionCommand {
         /// Its initial status [default: active]
         #[arg(long)]
         status: Option<StatusArg>,
+        /// The computer to start it on [default: this one]; another computer must
+        /// accept remote writes (fleetd --allow-remote-writes).
+        #[arg(long, value_name = "NAME")]
+        computer: Option<String>,
     },
-    /// Change a session of this computer.
+    /// Change a session of any computer of the fleet.
     #[command(arg_required_else_help = true)]
     Update {
         /// The session's id.
@@ -203,7 +207,7 @@ pub enum SessionCommand {
         #[arg(long, value_name = "TEXT")]
         output: Option<String>,
     },
-    /// End a session of this computer (it is closed, then removed).
+    /// End a session of any computer of the fleet (it is closed, then removed).
     End {
         /// The session's id.
         id: String,

@@ -15,8 +15,8 @@
 //! - [`watch`]: the live view. [`watch::app::App`] is a pure state machine fed by
 //!   `apply(frame)`, `on_key(key)` and `tick(now)`; [`watch::render::render`] draws it;
 //!   [`watch::io::run`] is the only part doing I/O (WebSocket, keys, timer, reconnection).
-//! - [`table`], [`text`] and [`age`]: aligned tables, truncation to a width, and relative
-//!   ages (`3m ago`) shared by the commands and the view.
+//! - [`table`], [`text`], [`age`] and [`load`]: aligned tables, truncation to a width,
+//!   relative ages (`3m ago`) and computer load texts, shared by the commands and the view.
 //! - [`error`]: what can fail and the exit code of each (2: no daemon or bad options,
 //!   1: anything else, such as an API error).
 //!
@@ -32,6 +32,7 @@ pub mod endpoint;
 pub mod error;
 pub mod hook;
 pub mod install;
+pub mod load;
 pub mod table;
 pub mod text;
 pub mod watch;

@@ -27,7 +27,14 @@ fn ago(s: i64) -> String {
 }
 
 fn computer(name: &str, is_self: bool, online: bool, seen_s: i64) -> Value {
+    // One computer reports its load and accepts remote writes; the others
+    // have not reported any (older daemons).
+    let stats = (name == "alpha").then(|| {
+        json!({"load1": 0.52, "cpus": 8, "mem_used": 4u64 << 30, "mem_total": 16u64 << 30,
+               "disk_free": 120u64 << 30})
+    });
     json!({
+        "remote_writes": name == "alpha", "stats": stats,
         "name": name, "online": online, "self": is_self, "host": format!("{name}.lan"),
         "user": "ana", "version": "0.1.0", "boot_id": format!("boot-{name}"),
         "started_at": ago(3 * 3600), "last_seen": ago(seen_s),

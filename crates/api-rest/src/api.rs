@@ -3,7 +3,7 @@
 
 use crate::config::RestConfig;
 use crate::error::ApiError;
-use crate::ports::{HealthSource, LocalSessions, Refresher, Upgrader};
+use crate::ports::{HealthSource, LocalSessions, Refresher, RemoteSessions, Upgrader};
 use crate::router::{self, Route};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -20,6 +20,9 @@ pub struct ApiParts {
     pub cache: cache_core::DaemonCache,
     /// Writes to this computer's sessions.
     pub sessions: Arc<dyn LocalSessions>,
+    /// Writes to other computers' sessions, forwarded to their owners;
+    /// `None` (standalone) answers them 503 `peer_unreachable`.
+    pub remote: Option<Arc<dyn RemoteSessions>>,
     /// Starts background refreshes (`POST /v1/refresh`).
     pub refresher: Arc<dyn Refresher>,
     /// The WebSocket endpoint for `GET /v1/ws`; `None` answers it 404.

@@ -2,7 +2,7 @@
 //! and the `{"error":{"code":"...","message":"..."}}` body. Client mistakes
 //! are 4xx, never 5xx; 500 is only for our own failures.
 
-use crate::ports::{RefreshError, WriteError};
+use crate::ports::{ForwardError, RefreshError, WriteError};
 use crate::response;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -86,6 +86,10 @@ pub(crate) enum ApiError {
     /// read-only (503 `storage_unavailable`).
     #[error("{0}")]
     StorageUnavailable(String),
+    /// The computer owning a session is offline or did not answer (503
+    /// `peer_unreachable`).
+    #[error("{0}")]
+    PeerUnreachable(String),
     /// A needed peer or service is unreachable (503 `unavailable`).
     #[error("{0}")]
     Unavailable(String),
@@ -122,6 +126,7 @@ impl ApiError {
             Self::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::TooManyConnections { .. }
             | Self::StorageUnavailable(_)
+            | Self::PeerUnreachable(_)
             | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -146,6 +151,7 @@ impl ApiError {
             Self::TooManyConnections { .. } => "too_many_connections",
             Self::StorageFull(_) => "storage_full",
             Self::StorageUnavailable(_) => "storage_unavailable",
+            Self::PeerUnreachable(_) => "peer_unreachable",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -222,6 +228,14 @@ impl From<WriteError> for ApiError {
             WriteError::StorageFull { .. } => Self::StorageFull(e.to_string()),
             WriteError::StorageUnavailable { .. } => Self::StorageUnavailable(e.to_string()),
             WriteError::Internal { .. } => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<ForwardError> for ApiError {
+    fn from(e: ForwardError) -> Self {
+        match e {
+            ForwardError::Unreachable { .. } => Self::PeerUnreachable(e.to_string()),
         }
     }
 }

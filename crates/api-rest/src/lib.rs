@@ -7,13 +7,16 @@
 //! call it directly. Then:
 //!
 //! - `ports.rs`: the traits the daemon plugs in ([`LocalSessions`] for
-//!   session writes, [`Refresher`], [`Upgrader`] for `GET /v1/ws`,
+//!   session writes, [`RemoteSessions`] for writes forwarded to another
+//!   computer, [`Refresher`], [`Upgrader`] for `GET /v1/ws`,
 //!   [`HealthSource`]) and their errors.
 //! - `router.rs`: path to route, allowed methods,
 //!   dispatch to `handlers/` (one file per resource, each the same shape:
 //!   parse the query and body, act, answer).
 //! - `query.rs`, `body.rs`: decoding of what clients send (query strings,
 //!   JSON bodies with the 1 MiB limit and content-type check).
+//! - `forwarded.rs`: [`apply_forwarded`], the owner's side of a forwarded
+//!   write: the same handler code as a local request, never forwarded on.
 //! - `error.rs`: the one place errors become HTTP statuses and the
 //!   `{"error":{"code","message"}}` body.
 //! - `server.rs`: the accept loops ([`serve_unix`], [`serve_tcp`]), bearer
@@ -52,6 +55,7 @@ mod body;
 mod cap;
 mod config;
 mod error;
+mod forwarded;
 mod handlers;
 mod json_errors;
 mod ports;
@@ -68,8 +72,10 @@ mod tests;
 pub use api::{Api, ApiParts};
 pub use body::MAX_BODY_BYTES;
 pub use config::{DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, MIN_CONNECTIONS, RestConfig};
+pub use forwarded::apply_forwarded;
 pub use json_errors::{MAX_HEAD_BYTES, MAX_HEADER_FIELDS, MAX_URI_BYTES};
 pub use ports::{
-    HealthSource, LocalSessions, RedisHealth, RefreshError, Refresher, Upgrader, WriteError,
+    ForwardError, HealthSource, LocalSessions, RedisHealth, RefreshError, Refresher, RemoteSessions,
+    Upgrader, WriteError,
 };
 pub use server::{DRAIN_DEADLINE, serve_tcp, serve_unix};

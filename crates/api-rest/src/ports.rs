@@ -44,6 +44,46 @@ pub trait LocalSessions: Send + Sync + 'static {
     async fn end(&self, id: &str) -> Result<(), WriteError>;
 }
 
+/// Forwards writes of other computers' sessions to their owners
+/// (`PROTOCOL.md` section 5): `PATCH` and `DELETE` of a session the cache
+/// says another computer owns, and `POST` with `"computer": X`.
+///
+/// The daemon implements it over the peer protocol; the call waits for the
+/// owner's answer (bounded by the protocol's timeout) on the caller's task.
+#[async_trait::async_trait]
+pub trait RemoteSessions: Send + Sync + 'static {
+    /// Sends `write` to `owner` and returns its answer: the status and body
+    /// its local API gave, after its commit.
+    ///
+    /// # Errors
+    /// [`ForwardError::Unreachable`] when the owner is offline or did not
+    /// answer in time (503 `peer_unreachable`).
+    async fn forward(
+        &self,
+        owner: &str,
+        write: model::forwarded::ForwardedWrite,
+    ) -> Result<model::forwarded::WriteReply, ForwardError>;
+
+    /// Finds the owner of a session the cache does not hold (nobody here
+    /// watches its computer): the computer whose snapshot brings it within
+    /// the forward timeout, else `None` (then the write is 404).
+    async fn locate(&self, session_id: &str) -> Option<String>;
+}
+
+/// Why a forwarded write got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    /// The owner is offline, silent, or cannot be reached (503
+    /// `peer_unreachable`).
+    #[error("computer {owner:?} cannot be reached: {reason}")]
+    Unreachable {
+        /// The owning computer.
+        owner: String,
+        /// Why, for the client and the log.
+        reason: String,
+    },
+}
+
 /// Why a session write failed; `error.rs` maps each to a status.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {

@@ -103,11 +103,14 @@ fn api(delay: Duration) -> Api {
         boot_id: "boot-1".into(),
         started_at: Timestamp::from_millis(0),
         last_seen: Timestamp::from_millis(0),
+        remote_writes: false,
+        stats: None,
         interest: Interest::default(),
     };
     Api::new(ApiParts {
         cache: DaemonCache::new(me, CacheConfig::default(), Arc::new(SystemClock)),
         sessions: Arc::new(SlowStore { delay }),
+        remote: None,
         refresher: Arc::new(NoRefresh),
         upgrader: Some(Arc::new(MarkerUpgrader)),
         health: Arc::new(Standalone),

@@ -10,7 +10,7 @@ use crate::interest::InterestTable;
 use crate::json;
 use crate::preparation::PreparationTable;
 use crate::sessions::{Applied, SessionRecord, SessionTable};
-use model::{Clock, Computer, EventName, Interest, Metrics, Project, Session, Todo};
+use model::{Clock, Computer, ComputerStats, EventName, Interest, Metrics, Project, Session, Todo};
 use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -31,6 +31,7 @@ use tokio::sync::{broadcast, watch};
 ///     name: "alpha".into(), online: true, is_self: true, host: "alpha".into(),
 ///     user: "me".into(), version: model::VERSION.into(), boot_id: "b1".into(),
 ///     started_at: Timestamp::from_millis(0), last_seen: Timestamp::from_millis(0),
+///     remote_writes: false, stats: None,
 ///     interest: Interest::default(),
 /// };
 /// let cache = DaemonCache::new(me, CacheConfig::default(), Arc::new(SystemClock));
@@ -340,6 +341,28 @@ impl DaemonCache {
         if was_offline {
             set_stale(&mut st, self.metrics(), &name, false);
         }
+    }
+
+    /// Records this computer's load (the daemon decides when it moved
+    /// enough): `computer_updated` for it when it changed; the next
+    /// heartbeat carries it to the peers.
+    pub fn set_local_stats(&self, stats: ComputerStats) -> bool {
+        let mut st = self.inner.state.write();
+        if st.me.stats == Some(stats) {
+            return false;
+        }
+        st.me.stats = Some(stats);
+        st.me.last_seen = self.inner.clock.now();
+        let name = st.me.name.clone();
+        let data = json::to_bytes(&st.me);
+        st.publish(
+            self.metrics(),
+            EventName::ComputerUpdated,
+            &name,
+            data,
+            None,
+        );
+        true
     }
 
     /// Marks a peer offline at once (it said `leave`, or was judged gone):

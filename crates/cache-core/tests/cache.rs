@@ -20,6 +20,8 @@ fn computer(name: &str) -> Computer {
         boot_id: format!("boot-{name}"),
         started_at: Timestamp::from_millis(0),
         last_seen: Timestamp::from_millis(0),
+        remote_writes: false,
+        stats: None,
         interest: Interest::default(),
     }
 }

@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod error;
 pub mod event;
+pub mod forwarded;
 pub mod metrics;
 pub mod requests;
 pub mod time;
@@ -28,7 +29,8 @@ pub use transport::{
     StreamReader, TransportError,
 };
 pub use types::{
-    Computer, Interest, Project, ProjectWithTodos, Session, SessionStatus, Todo, TodoStatus,
+    Computer, ComputerStats, Interest, Project, ProjectWithTodos, Session, SessionStatus, Todo,
+    TodoStatus,
 };
 pub use validate::validate_computer_name;
 

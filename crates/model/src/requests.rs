@@ -33,6 +33,10 @@ pub struct NewSession {
     /// writers that may deliver late, such as agent hooks replaying a spool.
     #[serde(default, deserialize_with = "not_null")]
     pub as_of: Option<Timestamp>,
+    /// The computer to create it on; this one when absent. Another
+    /// computer's name forwards the request to it.
+    #[serde(default)]
+    pub computer: Option<String>,
 }
 
 impl NewSession {
@@ -59,6 +63,9 @@ impl NewSession {
         }
         if let Some(t) = &self.thinking_mode {
             validate_text("thinking_mode", t)?;
+        }
+        if let Some(c) = &self.computer {
+            crate::validate_computer_name(c)?;
         }
         if self.status == Some(SessionStatus::Closed) {
             return Err(Error::InvalidField {

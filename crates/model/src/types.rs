@@ -26,8 +26,54 @@ pub struct Computer {
     pub started_at: Timestamp,
     /// When this daemon last heard from it, by its own clock.
     pub last_seen: Timestamp,
+    /// Whether it applies session writes other computers forward to it
+    /// (`--allow-remote-writes`); absent from older daemons: `false`.
+    #[serde(default)]
+    pub remote_writes: bool,
+    /// Its load, as it last reported it; `null` until it reports any.
+    #[serde(default)]
+    pub stats: Option<ComputerStats>,
     /// What it watches, as in its heartbeat.
     pub interest: Interest,
+}
+
+/// A computer's load, refreshed by its own daemon at most every 10 s and
+/// announced only when a value moved noticeably
+/// ([`ComputerStats::moved_noticeably`]), so a quiet fleet stays quiet.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ComputerStats {
+    /// The load average over one minute.
+    pub load1: f64,
+    /// The number of CPUs.
+    pub cpus: u32,
+    /// Memory in use, in bytes (total minus available).
+    pub mem_used: u64,
+    /// Memory installed, in bytes.
+    pub mem_total: u64,
+    /// Free space of the file system holding its data dir, in bytes.
+    pub disk_free: u64,
+}
+
+// The load average is a finite number read from the kernel; two records
+// compare equal when every field does.
+impl Eq for ComputerStats {}
+
+impl ComputerStats {
+    /// Whether `self` differs from `before` enough to be worth announcing:
+    /// the load by 0.5 and 20 %, used memory by 5 % of the total, free
+    /// disk by 1 GiB and 5 %, or the CPU count or memory size at all.
+    pub fn moved_noticeably(&self, before: &ComputerStats) -> bool {
+        const GIB: u64 = 1 << 30;
+        let load_moved = (self.load1 - before.load1).abs() >= 0.5f64.max(before.load1 * 0.2);
+        let mem_moved = self.mem_used.abs_diff(before.mem_used) >= self.mem_total / 20;
+        let disk_moved =
+            self.disk_free.abs_diff(before.disk_free) >= GIB.max(before.disk_free / 20);
+        self.cpus != before.cpus
+            || self.mem_total != before.mem_total
+            || load_moved
+            || mem_moved
+            || disk_moved
+    }
 }
 
 /// What a daemon watches: for each topic, `["*"]` or the computers named.

@@ -20,6 +20,16 @@ pub struct PeerSyncConfig {
     pub read_count: usize,
     /// Events appended per round trip at most.
     pub push_batch: usize,
+    /// Whether forwarded session writes from other computers are applied
+    /// (`--allow-remote-writes`); otherwise they are answered 403.
+    pub allow_remote_writes: bool,
+    /// How long a forwarded write waits for its owner's answer (3 s).
+    pub forward_timeout: Duration,
+    /// How many answered forwarded writes the owner remembers, to answer a
+    /// duplicate delivery with the first answer.
+    pub remote_writes_memory: usize,
+    /// How long the owner remembers an answered forwarded write.
+    pub remote_writes_memory_ttl: Duration,
 }
 
 impl Default for PeerSyncConfig {
@@ -32,6 +42,10 @@ impl Default for PeerSyncConfig {
             request_timeout: Duration::from_secs(5),
             read_count: 1000,
             push_batch: 512,
+            allow_remote_writes: false,
+            forward_timeout: Duration::from_secs(3),
+            remote_writes_memory: 4096,
+            remote_writes_memory_ttl: Duration::from_secs(600),
         }
     }
 }

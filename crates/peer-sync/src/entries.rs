@@ -1,6 +1,7 @@
 //! What the receive task does with each entry it reads: heartbeats and
 //! `leave` from the presence stream, snapshot requests and responses from
-//! this computer's inbox, and changes from a watched peer's events stream.
+//! this computer's inbox (forwarded writes and their replies are handed to
+//! `remote_writes.rs` and `forward.rs`), and changes from a watched peer's events stream.
 //! Every entry is checked for who may write it where; a refused one is
 //! logged and counted, and processing goes on.
 
@@ -9,6 +10,7 @@ use crate::intake::{decode, drop_entry};
 use crate::receive::Positions;
 use crate::snapshot;
 use crate::sync::{Request, Shared};
+use crate::{forward, remote_writes};
 use model::wire::{Envelope, EventBody, HeartbeatBody, Kind, RequestBody, ResponseBody, WireError};
 use model::{EventName, Project, Session, StreamEntry, StreamId, Todo};
 use serde::Deserialize;
@@ -128,6 +130,12 @@ fn on_inbox(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope) {
         return refuse(shared, stream, entry, WireError::Body(e.to_string()));
     }
     match env.kind {
+        Kind::Request if remote_writes::is_write_request(&env) => {
+            remote_writes::on_request(shared, stream, entry, &env);
+        }
+        Kind::Response if forward::is_write_reply(&env) => {
+            forward::on_response(shared, stream, entry, &env);
+        }
         Kind::Request => {
             let body: RequestBody = match env.parse_body() {
                 Ok(b) => b,

@@ -11,6 +11,12 @@
 //!   stream from the last processed ids, applies what it reads to the cache
 //!   (never re-pushing it), and re-snapshots on any gap.
 //!
+//! Forwarded session writes (a write to another computer's session) have
+//! two sides: `forward.rs`, the asker's [`Forwarder`] (a oneshot per
+//! pending request id, filled by the receive task), and `remote_writes.rs`,
+//! the owner's task that applies them through [`ApplyWrites`] at most once
+//! per id (`recent.rs` remembers the answers).
+//!
 //! `entries.rs` is what the reader does with each entry; `peers.rs` and
 //! `feeds.rs` hold what the tasks share; `intake.rs` drops
 //! and counts bad entries; `snapshot.rs` builds and applies snapshots.
@@ -19,6 +25,7 @@
 mod config;
 mod entries;
 mod feeds;
+mod forward;
 mod gens;
 mod heartbeat;
 mod intake;
@@ -26,8 +33,12 @@ mod outage;
 mod peers;
 mod push;
 mod receive;
+mod recent;
+mod remote_writes;
 mod snapshot;
 mod sync;
 
 pub use config::PeerSyncConfig;
+pub use forward::{ForwardError, Forwarder};
+pub use remote_writes::ApplyWrites;
 pub use sync::{PeerRefresher, PeerSync};

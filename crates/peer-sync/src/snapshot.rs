@@ -110,6 +110,8 @@ mod tests {
             boot_id: "b".into(),
             started_at: Timestamp::from_millis(0),
             last_seen: Timestamp::from_millis(0),
+            remote_writes: false,
+            stats: None,
             interest: Interest::default(),
         };
         let cache = DaemonCache::new(me, CacheConfig::default(), Arc::new(SystemClock));

@@ -5,9 +5,11 @@
 
 use crate::config::PeerSyncConfig;
 use crate::feeds::{Feeds, Pending};
+use crate::forward::{Forwarder, PendingWrites};
 use crate::gens::PushGens;
 use crate::outage::Outage;
 use crate::peers::Peers;
+use crate::remote_writes::{self, ApplyWrites};
 use crate::{heartbeat, push, receive};
 use cache_core::DaemonCache;
 use model::wire::{Envelope, INBOX_MAXLEN, Keys, Kind, RequestBody};
@@ -20,6 +22,10 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
+
+/// Forwarded writes waiting for the owner task at most; more are dropped
+/// (their askers time out).
+const REMOTE_WRITES_QUEUE: usize = 256;
 
 /// A snapshot request from a peer, for the push task to serve in order.
 pub(crate) struct Request {
@@ -51,6 +57,10 @@ pub(crate) struct Shared {
     pub(crate) appends: Outage,
     /// Wakes the heartbeat task to announce at once.
     pub(crate) announce: Notify,
+    /// Forwarded writes this daemon sent and waits to hear back about.
+    pub(crate) pending_writes: Mutex<PendingWrites>,
+    /// Forwarded writes from peers, for the owner task to apply.
+    pub(crate) remote_writes: mpsc::Sender<remote_writes::Incoming>,
 }
 
 impl Shared {
@@ -183,14 +193,29 @@ pub struct PeerSync {
 }
 
 impl PeerSync {
-    /// Joins the fleet on `transport` as the cache's local computer.
+    /// Joins the fleet on `transport` as the cache's local computer,
+    /// refusing forwarded writes (403).
     pub fn start(
         cfg: PeerSyncConfig,
         cache: DaemonCache,
         transport: Arc<dyn PeerTransport>,
         metrics: Arc<Metrics>,
     ) -> Self {
+        Self::start_with_writes(cfg, cache, transport, metrics, None)
+    }
+
+    /// Like [`PeerSync::start`], applying the session writes other
+    /// computers forward through `applier` when `cfg.allow_remote_writes`
+    /// is set.
+    pub fn start_with_writes(
+        cfg: PeerSyncConfig,
+        cache: DaemonCache,
+        transport: Arc<dyn PeerTransport>,
+        metrics: Arc<Metrics>,
+        applier: Option<Arc<dyn ApplyWrites>>,
+    ) -> Self {
         let (req_tx, req_rx) = mpsc::unbounded_channel();
+        let (writes_tx, writes_rx) = mpsc::channel(REMOTE_WRITES_QUEUE);
         let retention = cache.config().stale_retention;
         let shared = Arc::new(Shared {
             keys: Keys::new(&cfg.namespace),
@@ -208,6 +233,8 @@ impl PeerSync {
             gens: PushGens::default(),
             appends: Outage::default(),
             announce: Notify::new(),
+            pending_writes: Mutex::new(PendingWrites::default()),
+            remote_writes: writes_tx,
         });
         let tasks = TaskTracker::new();
         let cancel = CancellationToken::new();
@@ -223,6 +250,10 @@ impl PeerSync {
         tasks.spawn(
             receive::run(shared.clone(), cancel.clone())
                 .instrument(tracing::info_span!("receive", computer = %me)),
+        );
+        tasks.spawn(
+            remote_writes::run(shared.clone(), writes_rx, applier, cancel.clone())
+                .instrument(tracing::info_span!("remote_writes", computer = %me)),
         );
         tasks.close();
         Self {
@@ -245,6 +276,13 @@ impl PeerSync {
     /// topics given (or all); answers arrive as cache changes.
     pub async fn refresh(&self, computer: Option<&str>, topics: Vec<Topic>) {
         self.refresher().refresh(computer, topics).await;
+    }
+
+    /// A cheap handle that forwards session writes to their owners.
+    pub fn forwarder(&self) -> Forwarder {
+        Forwarder {
+            shared: self.shared.clone(),
+        }
     }
 
     /// A cheap handle for refreshes from other tasks.

@@ -102,6 +102,20 @@ impl Sources<'_> {
         }
     }
 
+    /// The file's boolean value for `setting`.
+    pub(super) fn file_bool(&mut self, setting: &Setting) -> Option<Sourced<bool>> {
+        let (key, value) = self.file.remove(setting.key())?;
+        let origin = self.file_origin(key);
+        match value {
+            toml::Value::Boolean(value) => Some(Sourced { value, origin }),
+            other => {
+                let message = format!("expected true or false, found {}", other.type_str());
+                self.error(setting, origin, message);
+                None
+            }
+        }
+    }
+
     pub(super) fn file_paths(&mut self, setting: &Setting) -> Option<Sourced<Vec<PathBuf>>> {
         let (key, value) = self.file.remove(setting.key())?;
         let origin = self.file_origin(key);

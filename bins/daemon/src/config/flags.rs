@@ -48,6 +48,9 @@ pub(super) struct Cli {
     /// File holding the fleet secret that signs every Redis entry [env: FLEET_SECRET_FILE]
     #[arg(long, value_name = "PATH")]
     pub(super) secret_file: Option<PathBuf>,
+    /// Apply session writes that other computers forward (else they get 403) [env: FLEET_ALLOW_REMOTE_WRITES=true|false]
+    #[arg(long)]
+    pub(super) allow_remote_writes: bool,
     /// TOML file with the same keys as the flags (e.g. data-dir or data_dir)
     #[arg(long, value_name = "PATH")]
     pub(super) config: Option<PathBuf>,
@@ -84,11 +87,13 @@ pub(super) const PROJECT: Setting = Setting::new("--project", Some("FLEET_PROJEC
 pub(super) const PROJECTS_ROOT: Setting = Setting::new("--projects-root", None);
 pub(super) const HEARTBEAT: Setting = Setting::new("--heartbeat", None);
 pub(super) const SECRET_FILE: Setting = Setting::new("--secret-file", Some("FLEET_SECRET_FILE"));
+pub(super) const ALLOW_REMOTE_WRITES: Setting =
+    Setting::new("--allow-remote-writes", Some("FLEET_ALLOW_REMOTE_WRITES"));
 pub(super) const CONFIG: Setting = Setting::new("--config", None);
 pub(super) const LOG_FORMAT: Setting = Setting::new("--log-format", None);
 
 /// The settings a file may hold (all but `--config`).
-pub(super) const SETTINGS: [&Setting; 12] = [
+pub(super) const SETTINGS: [&Setting; 13] = [
     &COMPUTER,
     &REDIS,
     &NAMESPACE,
@@ -100,5 +105,6 @@ pub(super) const SETTINGS: [&Setting; 12] = [
     &PROJECTS_ROOT,
     &HEARTBEAT,
     &SECRET_FILE,
+    &ALLOW_REMOTE_WRITES,
     &LOG_FORMAT,
 ];

@@ -14,8 +14,8 @@ use super::checks::{
 };
 use super::defaults::default_data_dir;
 use super::flags::{
-    COMPUTER, CONFIG, Cli, DATA_DIR, HEARTBEAT, HTTP, LOG_FORMAT, NAMESPACE, PROJECT,
-    PROJECTS_ROOT, REDIS, SECRET_FILE, SOCKET, Setting, TOKEN_FILE,
+    ALLOW_REMOTE_WRITES, COMPUTER, CONFIG, Cli, DATA_DIR, HEARTBEAT, HTTP, LOG_FORMAT, NAMESPACE,
+    PROJECT, PROJECTS_ROOT, REDIS, SECRET_FILE, SOCKET, Setting, TOKEN_FILE,
 };
 use super::{
     Config, ConfigError, ConfigErrors, DEFAULT_HEARTBEAT_MS, DEFAULT_NAMESPACE, LogFormat, Origin,
@@ -140,6 +140,7 @@ where
     let secret = s
         .path(&SECRET_FILE, cli.secret_file)
         .and_then(|v| s.check(&SECRET_FILE, v, read_secret));
+    let allow_remote_writes = s.bool(&ALLOW_REMOTE_WRITES, cli.allow_remote_writes);
     let log_format = match s.string(&LOG_FORMAT, cli.log_format) {
         Some(v) => s.check(&LOG_FORMAT, v, parse_log_format),
         None => Some(LogFormat::Text),
@@ -170,6 +171,7 @@ where
             projects_roots: projects_roots.unwrap_or_default(),
             heartbeat,
             secret,
+            allow_remote_writes,
             log_format,
         }),
         _ => Err(ConfigErrors(vec![ConfigError::Invalid {
@@ -226,6 +228,28 @@ impl Sources<'_> {
             });
         }
         self.env_string(setting).or(file)
+    }
+
+    /// A switch by precedence: the flag turns it on; else the environment
+    /// (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`), else the file
+    /// (`true`/`false`), else off.
+    fn bool(&mut self, setting: &Setting, flag: bool) -> bool {
+        let file = self.file_bool(setting);
+        if flag {
+            return true;
+        }
+        if let Some(v) = self.env_string(setting) {
+            return match v.value.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                other => {
+                    let message = format!("expected true or false, found {other:?}");
+                    self.error(setting, v.origin, message);
+                    false
+                }
+            };
+        }
+        file.is_some_and(|v| v.value)
     }
 
     /// A path setting by precedence; a relative path from the file is taken

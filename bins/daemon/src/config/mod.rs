@@ -104,6 +104,9 @@ pub struct Config {
     /// Fleet secret for signing Redis entries: the secret file's trimmed
     /// content, not empty.
     pub secret: Option<Vec<u8>>,
+    /// Whether session writes other computers forward are applied
+    /// (`--allow-remote-writes`); otherwise they are answered 403.
+    pub allow_remote_writes: bool,
     /// Format of the logs on stderr.
     pub log_format: LogFormat,
 }
@@ -220,6 +223,7 @@ impl fmt::Debug for Config {
             .field("projects_roots", &self.projects_roots)
             .field("heartbeat", &self.heartbeat)
             .field("secret", &hidden(self.secret.is_some()))
+            .field("allow_remote_writes", &self.allow_remote_writes)
             .field("log_format", &self.log_format)
             .finish()
     }

@@ -1,9 +1,11 @@
-//! `fleet computers`: `GET /v1/computers`, this computer first, offline ones marked.
+//! `fleet computers`: `GET /v1/computers`, this computer first, offline ones marked, with
+//! each one's load and whether it accepts remote writes.
 
 use crate::age::ago;
 use crate::client::http::HttpClient;
 use crate::commands::{now, print, print_body};
 use crate::error::FleetError;
+use crate::load;
 use crate::table::Table;
 use model::{Computer, Timestamp};
 
@@ -33,6 +35,10 @@ pub fn table(computers: &[Computer], now: Timestamp) -> String {
         "VERSION",
         "STARTED",
         "LAST SEEN",
+        "LOAD",
+        "MEMORY",
+        "DISK FREE",
+        "REMOTE WRITES",
     ]);
     for c in computers {
         let name = if c.is_self {
@@ -48,6 +54,10 @@ pub fn table(computers: &[Computer], now: Timestamp) -> String {
             c.version.clone(),
             ago(c.started_at, now),
             ago(c.last_seen, now),
+            load::load(c),
+            load::memory(c),
+            load::disk(c),
+            load::writes(c),
         ]);
     }
     t.render()
@@ -69,8 +79,22 @@ mod tests {
             boot_id: "b".into(),
             started_at: Timestamp::from_millis(1_000_000),
             last_seen: Timestamp::from_millis(1_000_000 + seen_s * 1000),
+            remote_writes: false,
+            stats: None,
             interest: Interest::default(),
         }
+    }
+
+    fn loaded(mut c: Computer) -> Computer {
+        c.remote_writes = true;
+        c.stats = Some(model::ComputerStats {
+            load1: 0.52,
+            cpus: 8,
+            mem_used: 4 << 30,
+            mem_total: 16 << 30,
+            disk_free: 120 << 30,
+        });
+        c
     }
 
     #[test]
@@ -78,16 +102,16 @@ mod tests {
         let now = Timestamp::from_millis(1_000_000 + 3_600_000);
         let text = table(
             &[
-                computer("alpha", true, true, 3_600),
+                loaded(computer("alpha", true, true, 3_600)),
                 computer("beta", false, false, 3_000),
             ],
             now,
         );
         assert_eq!(
             text,
-            "NAME          STATE    HOST       USER  VERSION  STARTED  LAST SEEN\n\
-             alpha (self)  online   alpha.lan  ana   0.1.0    1h ago   just now\n\
-             beta          OFFLINE  beta.lan   ana   0.1.0    1h ago   10m ago\n"
+            "NAME          STATE    HOST       USER  VERSION  STARTED  LAST SEEN  LOAD    MEMORY    DISK FREE  REMOTE WRITES\n\
+             alpha (self)  online   alpha.lan  ana   0.1.0    1h ago   just now   0.52/8  4.0G/16G  120G       yes\n\
+             beta          OFFLINE  beta.lan   ana   0.1.0    1h ago   10m ago    -       -         -          no\n"
         );
         assert_eq!(table(&[], now), "No computers.\n");
     }

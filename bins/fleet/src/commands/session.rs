@@ -1,6 +1,8 @@
 //! `fleet session new|update|end`: `POST /v1/sessions`, `PATCH /v1/sessions/{id}` and
-//! `DELETE /v1/sessions/{id}`. Only this computer's sessions can be changed: the daemon
-//! answers 409 for another's, and its message is printed as it is.
+//! `DELETE /v1/sessions/{id}`. Any session of the fleet can be changed: the daemon forwards
+//! a write of another computer's session to its owner, which applies it only when it
+//! accepts remote writes (else 403); an owner offline or silent is 503. The daemon's
+//! message is printed as it is.
 
 use crate::age::ago;
 use crate::cli::SessionCommand;
@@ -28,6 +30,7 @@ pub async fn run(
             project,
             agent,
             status,
+            computer,
         } => {
             let mut body = Map::new();
             body.insert("title".into(), json!(title));
@@ -39,6 +42,9 @@ pub async fn run(
             }
             if let Some(s) = status {
                 body.insert("status".into(), json!(SessionStatus::from(s).as_str()));
+            }
+            if let Some(c) = computer {
+                body.insert("computer".into(), json!(c));
             }
             let answer = client
                 .send(Method::POST, "/v1/sessions", Some(&Value::Object(body)))

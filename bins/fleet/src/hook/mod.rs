@@ -33,9 +33,11 @@ use std::io::Read as _;
 use std::time::{Duration, Instant};
 
 /// How long a hook may spend talking to the daemon (the backlog and the new event).
-/// With process start-up, reading the input and spooling, the hook returns well
-/// within the 200 ms the agents are promised.
-pub const BUDGET: Duration = Duration::from_millis(120);
+/// A daemon that answers at all answers in a few milliseconds; the rest of the
+/// 200 ms the agents are promised is left for process start-up, reading the
+/// input and spooling on a loaded machine (120 ms was measured to overrun
+/// 200 ms in total with both cores busy).
+pub const BUDGET: Duration = Duration::from_millis(60);
 
 /// How long the hook waits for the agent to finish writing stdin.
 pub const STDIN_PATIENCE: Duration = Duration::from_millis(40);

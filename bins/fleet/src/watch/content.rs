@@ -2,6 +2,7 @@
 //! with the cursor kept in view) and the Computers table. Pure, like all drawing.
 
 use crate::age::{ago, span};
+use crate::load;
 use crate::text::{base_name, fit, one_line, truncate, width};
 use crate::watch::app::{App, Tab};
 use crate::watch::spans::{CURSOR, CURSOR_WIDTH, bold, clip, dim, left_right, spans_width};
@@ -317,7 +318,7 @@ pub fn render_preparation(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 /// The cells of a computer's row, as text; the state is the second.
-fn computer_texts(app: &App, c: &Computer, narrow: bool) -> Vec<String> {
+fn computer_texts(app: &App, c: &Computer, narrow: bool, full: bool) -> Vec<String> {
     let now = app.now();
     let name = if c.is_self {
         format!("{} (self)", c.name)
@@ -344,17 +345,22 @@ fn computer_texts(app: &App, c: &Computer, narrow: bool) -> Vec<String> {
     } else {
         "-".into()
     };
-    vec![
-        name,
-        state.into(),
-        c.host.clone(),
-        c.user.clone(),
-        c.version.clone(),
+    let projects = app.fleet().projects_of(&c.name).len().to_string();
+    let mut texts = vec![name, state.into()];
+    if full {
+        texts.extend([c.host.clone(), c.user.clone(), c.version.clone()]);
+    }
+    texts.extend([
         up,
         seen,
+        load::load(c),
+        load::memory(c),
+        load::disk(c),
+        load::writes(c),
         sessions,
-        app.fleet().projects_of(&c.name).len().to_string(),
-    ]
+        projects,
+    ]);
+    texts
 }
 
 /// Draws the Computers tab.
@@ -364,24 +370,30 @@ pub fn render_computers(app: &App, frame: &mut Frame, area: Rect) {
         return nothing_matches(app, frame, area, "computers");
     }
     let narrow = area.width < 70;
-    let header: &[&str] = if narrow {
-        &["NAME", "STATE", "SEEN", "SESS"]
+    // Host, user and version only where there is room for them too.
+    let full = area.width >= 130;
+    let header: Vec<&str> = if narrow {
+        vec!["NAME", "STATE", "SEEN", "SESS"]
     } else {
-        &[
-            "NAME",
-            "STATE",
-            "HOST",
-            "USER",
-            "VERSION",
+        let mut h = vec!["NAME", "STATE"];
+        if full {
+            h.extend(["HOST", "USER", "VERSION"]);
+        }
+        h.extend([
             "UP",
             "LAST SEEN",
+            "LOAD",
+            "MEMORY",
+            "DISK",
+            "WRITES",
             "SESSIONS",
             "PROJECTS",
-        ]
+        ]);
+        h
     };
     let texts: Vec<Vec<String>> = computers
         .iter()
-        .map(|c| computer_texts(app, c, narrow))
+        .map(|c| computer_texts(app, c, narrow, full))
         .collect();
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for row in &texts {

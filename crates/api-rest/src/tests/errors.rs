@@ -214,7 +214,7 @@ async fn a_body_that_is_not_json_is_415() {
 }
 
 #[tokio::test]
-async fn writes_to_another_computers_session_are_409() {
+async fn writes_to_another_computers_session_without_a_fleet_link_are_503() {
     let f = fixture();
     f.cache.put_session(session("remote", "beta", 4));
     check(
@@ -222,8 +222,8 @@ async fn writes_to_another_computers_session_are_409() {
         Method::PATCH,
         "/v1/sessions/remote",
         Some(r#"{"title":"mine now"}"#),
-        409,
-        "conflict",
+        503,
+        "peer_unreachable",
     )
     .await;
     check(
@@ -231,8 +231,8 @@ async fn writes_to_another_computers_session_are_409() {
         Method::PATCH,
         "/v1/sessions/remote",
         Some("{}"),
-        409,
-        "conflict",
+        503,
+        "peer_unreachable",
     )
     .await;
     check(
@@ -240,8 +240,8 @@ async fn writes_to_another_computers_session_are_409() {
         Method::DELETE,
         "/v1/sessions/remote",
         None,
-        409,
-        "conflict",
+        503,
+        "peer_unreachable",
     )
     .await;
     let held = f.cache.session("remote").unwrap();

@@ -4,6 +4,7 @@
 
 mod drain;
 mod errors;
+mod forwarding;
 mod limits;
 mod reads;
 mod writes;
@@ -36,6 +37,8 @@ pub(crate) fn computer(name: &str) -> Computer {
         boot_id: format!("boot-{name}"),
         started_at: Timestamp::from_millis(0),
         last_seen: Timestamp::from_millis(0),
+        remote_writes: false,
+        stats: None,
         interest: Interest::default(),
     }
 }
@@ -204,6 +207,14 @@ pub(crate) fn fixture() -> Fixture {
 
 /// A fixture whose listeners use `config`.
 pub(crate) fn fixture_with(config: crate::RestConfig) -> Fixture {
+    fixture_full(config, None)
+}
+
+/// A fixture that forwards other computers' writes to `remote`.
+pub(crate) fn fixture_full(
+    config: crate::RestConfig,
+    remote: Option<Arc<dyn crate::RemoteSessions>>,
+) -> Fixture {
     let cache = DaemonCache::new(
         computer(LOCAL),
         CacheConfig::default(),
@@ -216,6 +227,7 @@ pub(crate) fn fixture_with(config: crate::RestConfig) -> Fixture {
         ApiParts {
             cache: cache.clone(),
             sessions: store.clone(),
+            remote,
             refresher: refresher.clone(),
             upgrader: None,
             health: Arc::new(Connected),

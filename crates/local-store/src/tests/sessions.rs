@@ -50,6 +50,7 @@ fn new_session(title: &str) -> NewSession {
         status: None,
         session_id: None,
         as_of: None,
+        computer: None,
     }
 }
 
@@ -83,6 +84,7 @@ async fn create_keeps_given_fields_and_refuses_bad_ones() {
             status: Some(SessionStatus::Waiting),
             session_id: None,
             as_of: None,
+            computer: None,
         })
         .await
         .unwrap();

@@ -53,6 +53,18 @@ impl Node {
         cfg: PeerSyncConfig,
         cache_cfg: CacheConfig,
     ) -> Self {
+        Self::start_applying(hub, name, cfg, cache_cfg, None)
+    }
+
+    /// A node that applies forwarded writes through `applier` (when
+    /// `cfg.allow_remote_writes` is set, which it also announces).
+    pub fn start_applying(
+        hub: &MemoryHub,
+        name: &str,
+        cfg: PeerSyncConfig,
+        cache_cfg: CacheConfig,
+        applier: Option<Arc<dyn peer_sync::ApplyWrites>>,
+    ) -> Self {
         let clock = Arc::new(TokioClock::starting_at(Timestamp::from_millis(
             1_800_000_000_000,
         )));
@@ -66,16 +78,19 @@ impl Node {
             boot_id: uuid(),
             started_at: Timestamp::from_millis(0),
             last_seen: Timestamp::from_millis(0),
+            remote_writes: cfg.allow_remote_writes,
+            stats: None,
             interest: Interest::default(),
         };
         let metrics = Arc::new(Metrics::new());
         let cache = DaemonCache::with_metrics(me, cache_cfg, clock, metrics.clone());
         let transport = hub.connect(name);
-        let sync = PeerSync::start(
+        let sync = PeerSync::start_with_writes(
             cfg,
             cache.clone(),
             Arc::new(transport.clone()) as Arc<dyn PeerTransport>,
             metrics.clone(),
+            applier,
         );
         Self {
             name: name.into(),

@@ -24,6 +24,7 @@ fn defaults() {
             projects_roots: vec![],
             heartbeat: Duration::from_millis(2000),
             secret: None,
+            allow_remote_writes: false,
             log_format: LogFormat::Text,
         }
     );

@@ -131,3 +131,27 @@ fn help_version_and_unknown_flags_are_command_line_errors() {
     assert_eq!(kind(&["--bogus"]), clap::error::ErrorKind::UnknownArgument);
     assert_eq!(kind(&["--heartbeat"]), clap::error::ErrorKind::InvalidValue);
 }
+
+#[test]
+fn allow_remote_writes_from_flag_env_or_file() {
+    assert!(!ok(&[], &[]).allow_remote_writes);
+    assert!(ok(&["--allow-remote-writes"], &[]).allow_remote_writes);
+    assert!(ok(&[], &[("FLEET_ALLOW_REMOTE_WRITES", "true")]).allow_remote_writes);
+    assert!(ok(&[], &[("FLEET_ALLOW_REMOTE_WRITES", "1")]).allow_remote_writes);
+    assert!(!ok(&[], &[("FLEET_ALLOW_REMOTE_WRITES", "off")]).allow_remote_writes);
+    let e = errors(&[], &[("FLEET_ALLOW_REMOTE_WRITES", "maybe")]);
+    assert!(
+        e.iter()
+            .any(|m| m.starts_with("--allow-remote-writes (from FLEET_ALLOW_REMOTE_WRITES)")),
+        "{e:?}"
+    );
+    let dir = TempDir::new();
+    let file = dir.file("on.toml", "allow-remote-writes = true\n");
+    assert!(ok(&["--config", &file], &[]).allow_remote_writes);
+    let file = dir.file("bad.toml", "allow_remote_writes = \"yes\"\n");
+    let e = errors(&["--config", &file], &[]);
+    assert!(
+        e.iter().any(|m| m.contains("expected true or false")),
+        "{e:?}"
+    );
+}
