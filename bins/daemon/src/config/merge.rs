@@ -17,6 +17,7 @@ use super::flags::{
     COMPUTER, CONFIG, Cli, DATA_DIR, HEARTBEAT, HTTP, LOG_FORMAT, NAMESPACE, PROJECT,
     PROJECTS_ROOT, REDIS, SECRET_FILE, SOCKET, Setting, TOKEN_FILE,
 };
+use super::tls::redis_tls;
 use super::{
     Config, ConfigError, ConfigErrors, DEFAULT_HEARTBEAT_MS, DEFAULT_NAMESPACE, LogFormat, Origin,
     default_socket_path,
@@ -63,9 +64,9 @@ where
         Some(v) => s.check(&COMPUTER, v, check_computer),
         None => s.default_computer(host_name),
     };
-    let redis = s
-        .string(&REDIS, cli.redis)
-        .and_then(|v| s.check(&REDIS, v, check_redis));
+    let redis = s.string(&REDIS, cli.redis);
+    let redis_given = redis.is_some();
+    let redis = redis.and_then(|v| s.check(&REDIS, v, check_redis));
     let namespace = match s.string(&NAMESPACE, cli.namespace) {
         Some(v) => s.check(&NAMESPACE, v, check_namespace),
         None => Some(DEFAULT_NAMESPACE.to_owned()),
@@ -140,6 +141,12 @@ where
     let secret = s
         .path(&SECRET_FILE, cli.secret_file)
         .and_then(|v| s.check(&SECRET_FILE, v, read_secret));
+    let redis_tls = redis_tls(
+        &mut s,
+        [cli.redis_ca_file, cli.redis_cert_file, cli.redis_key_file],
+        redis.as_deref(),
+        redis_given,
+    );
     let log_format = match s.string(&LOG_FORMAT, cli.log_format) {
         Some(v) => s.check(&LOG_FORMAT, v, parse_log_format),
         None => Some(LogFormat::Text),
@@ -170,6 +177,7 @@ where
             projects_roots: projects_roots.unwrap_or_default(),
             heartbeat,
             secret,
+            redis_tls,
             log_format,
         }),
         _ => Err(ConfigErrors(vec![ConfigError::Invalid {
@@ -190,7 +198,7 @@ impl Sources<'_> {
     }
 
     /// Applies `check` to the value; on failure records the error.
-    fn check<T, U>(
+    pub(super) fn check<T, U>(
         &mut self,
         setting: &Setting,
         value: Sourced<T>,
@@ -230,7 +238,11 @@ impl Sources<'_> {
 
     /// A path setting by precedence; a relative path from the file is taken
     /// from the file's directory.
-    fn path(&mut self, setting: &Setting, flag: Option<PathBuf>) -> Option<Sourced<PathBuf>> {
+    pub(super) fn path(
+        &mut self,
+        setting: &Setting,
+        flag: Option<PathBuf>,
+    ) -> Option<Sourced<PathBuf>> {
         let file = self.file_string(setting).map(|v| Sourced {
             value: self.in_file_dir(&v.value),
             origin: v.origin,

@@ -24,6 +24,7 @@ fn defaults() {
             projects_roots: vec![],
             heartbeat: Duration::from_millis(2000),
             secret: None,
+            redis_tls: Default::default(),
             log_format: LogFormat::Text,
         }
     );
