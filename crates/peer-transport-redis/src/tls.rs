@@ -38,6 +38,9 @@ pub struct RedisTls {
     pub key_file: Option<PathBuf>,
 }
 
+/// A client certificate chain and its private key.
+type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
 /// Which of the [`RedisTls`] files a problem is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsFile {
@@ -135,10 +138,7 @@ impl RedisTls {
     }
 
     /// The client certificate chain and key, checked to belong together.
-    #[allow(clippy::type_complexity)]
-    fn identity(
-        &self,
-    ) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, TlsFileError> {
+    fn identity(&self) -> Result<Option<Identity>, TlsFileError> {
         let (cert_path, key_path) = match (&self.cert_file, &self.key_file) {
             (None, None) => return Ok(None),
             (Some(cert), Some(key)) => (cert, key),
@@ -403,7 +403,7 @@ mod tests {
             assert_eq!(errors.len(), 1, "{tls:?}: {errors:?}");
             assert_eq!(errors[0].file, file, "{tls:?}");
             assert!(errors[0].reason.contains(words), "{errors:?}");
-            let first = tls.client_config().err().expect("refused");
+            let first = tls.client_config().expect_err("refused");
             assert_eq!(first, errors[0]);
         }
         // Both problems at once.
