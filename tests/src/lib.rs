@@ -23,8 +23,10 @@
 //! - [`seed`]: a daemon's own sessions written into its store before it starts (fast).
 //! - [`raw_ws`]: a WebSocket client that writes hand-made frames, for protocol violations.
 //! - [`rss`]: a process's resident memory (`VmRSS`), for measurements, never assertions.
-//! - [`TlsFiles`] ([`tls`]): a throwaway CA and server certificate (openssl) for
-//!   `redis-server --tls-port`.
+//! - [`TlsFiles`] ([`tls`]): a throwaway CA, server and client certificates (openssl)
+//!   for `redis-server --tls-port`.
+//! - [`SentinelFixture`] ([`sentinel`]): a master, replicas and three sentinels, for
+//!   `redis-sentinel://` and failovers.
 //!
 //! The `fleetd` binary is `target/<profile>/fleetd` beside the test executable (or
 //! `$FLEETD_BIN`); when missing it is built once per test process. `scripts/test.sh` builds
@@ -61,6 +63,7 @@ pub mod redis;
 pub mod resp;
 pub mod rss;
 pub mod seed;
+pub mod sentinel;
 pub mod tls;
 pub mod ws;
 
@@ -73,6 +76,7 @@ pub use ports::{free_addr, free_port};
 pub use proxy::TcpProxy;
 pub use redis::{RedisBuilder, RedisFixture};
 pub use resp::RespValue;
+pub use sentinel::SentinelFixture;
 pub use tls::TlsFiles;
 pub use ws::WsClient;
 

@@ -1,7 +1,8 @@
-//! `TlsFiles`: a throwaway certificate authority and a server certificate
-//! for `127.0.0.1` / `localhost`, made with the `openssl` command line in a
-//! temp dir, for `redis-server --tls-port`. The CA is one no daemon trusts
-//! (it is in no system store), which is the point of the tests that use it.
+//! `TlsFiles`: a throwaway certificate authority, a server certificate for
+//! `127.0.0.1` / `localhost` and a client certificate, made with the
+//! `openssl` command line in a temp dir, for `redis-server --tls-port`. The
+//! CA is one no daemon trusts (it is in no system store) unless given it
+//! with `--redis-ca-file`; two `TlsFiles` have two unrelated CAs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,15 +12,17 @@ use tempfile::TempDir;
 const NOT_INSTALLED: &str =
     "openssl not found: install it with `apt-get install -y openssl` (scripts/test.sh does this)";
 
-/// A CA and a server certificate signed by it; removed on drop.
+/// A CA, and a server and a client certificate signed by it; removed on drop.
 #[derive(Debug)]
 pub struct TlsFiles {
     dir: TempDir,
 }
 
 impl TlsFiles {
-    /// Makes the CA (`ca.crt`) and the server's key and certificate
-    /// (`server.key`, `server.crt`, valid for `127.0.0.1` and `localhost`).
+    /// Makes the CA (`ca.crt`), the server's key and certificate
+    /// (`server.key`, `server.crt`, valid for `127.0.0.1` and `localhost`)
+    /// and a client's (`client.key`, `client.crt`, for client
+    /// authentication).
     ///
     /// # Panics
     ///
@@ -77,7 +80,52 @@ impl TlsFiles {
             "-out",
             "server.crt",
         ]);
+        let client_ext = files.path("client.ext");
+        std::fs::write(&client_ext, "extendedKeyUsage=clientAuth\n")
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", client_ext.display()));
+        files.openssl(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=fleetd-client",
+            "-keyout",
+            "client.key",
+            "-out",
+            "client.csr",
+        ]);
+        files.openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "client.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "client.ext",
+            "-out",
+            "client.crt",
+        ]);
         files
+    }
+
+    /// The client certificate (PEM), signed by the CA, for
+    /// `--redis-cert-file`.
+    pub fn client_cert(&self) -> PathBuf {
+        self.path("client.crt")
+    }
+
+    /// The client's private key (PEM, PKCS#8), for `--redis-key-file`.
+    pub fn client_key(&self) -> PathBuf {
+        self.path("client.key")
     }
 
     /// The CA certificate (PEM).
@@ -98,6 +146,16 @@ impl TlsFiles {
     /// `redis-server` arguments for a TLS listener on `tls_port` with these
     /// files, not asking clients for certificates.
     pub fn redis_args(&self, tls_port: u16) -> Vec<String> {
+        self.redis_args_with(tls_port, false)
+    }
+
+    /// As [`TlsFiles::redis_args`], but the server requires a client
+    /// certificate signed by the CA (`--tls-auth-clients yes`).
+    pub fn redis_args_mutual(&self, tls_port: u16) -> Vec<String> {
+        self.redis_args_with(tls_port, true)
+    }
+
+    fn redis_args_with(&self, tls_port: u16, auth_clients: bool) -> Vec<String> {
         let path = |p: PathBuf| p.display().to_string();
         vec![
             "--tls-port".into(),
@@ -109,7 +167,7 @@ impl TlsFiles {
             "--tls-ca-cert-file".into(),
             path(self.ca_cert()),
             "--tls-auth-clients".into(),
-            "no".into(),
+            if auth_clients { "yes" } else { "no" }.into(),
         ]
     }
 

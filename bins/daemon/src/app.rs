@@ -83,8 +83,11 @@ fn start_peers(
         return Ok(None);
     };
     let transport = Arc::new(
-        peer_transport_redis::connect_lazy(RedisConfig::new(url.clone()))
-            .with_context(|| "--redis: cannot use this URL".to_owned())?,
+        peer_transport_redis::connect_lazy(RedisConfig {
+            tls: config.redis_tls.clone(),
+            ..RedisConfig::new(url.clone())
+        })
+        .with_context(|| "--redis: cannot use this URL".to_owned())?,
     );
     if config.allow_remote_writes && config.secret.is_none() {
         tracing::warn!(

@@ -54,11 +54,22 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
             check_gaps(&shared, &mut pos).await;
         }
         let from = read_set(&shared, &pos);
+        let reconnects = shared.transport.link().borrow().reconnects;
         let read = reader.read(&from, shared.cfg.read_count, shared.cfg.block);
         let batches = tokio::select! {
             () = cancel.cancelled() => return,
             r = read => r,
         };
+        if batches.is_ok() && shared.transport.link().borrow().reconnects != reconnects {
+            // The client re-sends a read interrupted by a reconnect, and the
+            // server that answers it may be a new, empty one: what it returns
+            // could jump over entries the old one held. Check every position
+            // first, then read again from the same ids.
+            tracing::debug!(reason = "the link reconnected during the read", "discarded a read; checking positions first");
+            shared.outage.store(true, Ordering::Release);
+            shared.check_gaps.store(true, Ordering::Release);
+            continue;
+        }
         match batches {
             Ok(batches) => {
                 backoff = Duration::from_millis(50);

@@ -25,6 +25,12 @@ pub(crate) fn cause(kind: &ErrorKind, details: &str) -> LinkCause {
     if has(&["noperm"]) {
         return LinkCause::Permission;
     }
+    // An alert from the server is about what *we* sent (no client
+    // certificate, or one it does not trust: `AlertReceived(CertificateRequired)`),
+    // not about the server's certificate.
+    if has(&["alertreceived"]) {
+        return LinkCause::Tls;
+    }
     if has(&[
         "invalidcertificate",
         "invalid peer certificate",
@@ -78,7 +84,7 @@ mod tests {
     /// Error texts as fred 10 reports them (seen against real servers).
     #[test]
     fn real_fred_errors_get_their_cause() {
-        let cases: [(ErrorKind, &str, LinkCause); 10] = [
+        let cases: [(ErrorKind, &str, LinkCause); 12] = [
             (
                 ErrorKind::IO,
                 r#"Os { code: 111, kind: ConnectionRefused, message: "Connection refused" }"#,
@@ -98,6 +104,16 @@ mod tests {
                 ErrorKind::IO,
                 "Custom { kind: InvalidData, error: InvalidCertificate(NotValidForName) }",
                 LinkCause::TlsCertificate,
+            ),
+            (
+                ErrorKind::IO,
+                "IO Error: Custom { kind: InvalidData, error: AlertReceived(CertificateRequired) }",
+                LinkCause::Tls,
+            ),
+            (
+                ErrorKind::IO,
+                "Custom { kind: InvalidData, error: AlertReceived(BadCertificate) }",
+                LinkCause::Tls,
             ),
             (
                 ErrorKind::IO,

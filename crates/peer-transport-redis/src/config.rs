@@ -7,10 +7,11 @@ use std::time::Duration;
 use fred::error::ErrorKind;
 use fred::types::config::{
     Config as FredConfig, ConnectionConfig, PerformanceConfig, ReconnectPolicy, ServerConfig,
-    UnresponsiveConfig,
+    TlsConnector, UnresponsiveConfig,
 };
 
 use crate::error::Error;
+use crate::tls::RedisTls;
 
 /// The longest `BLOCK` a read may use (and the default).
 pub const MAX_BLOCK: Duration = Duration::from_secs(5);
@@ -64,6 +65,10 @@ pub struct RedisConfig {
     /// [`PeerTransport::reader`](model::PeerTransport::reader) wait for a first
     /// connection before giving up. Default 10 s.
     pub connect_timeout: Duration,
+    /// CA, client certificate and key files for a TLS URL; none by default
+    /// (the system trust store, no client certificate). Refused with a
+    /// plain URL.
+    pub tls: RedisTls,
 }
 
 impl RedisConfig {
@@ -75,6 +80,7 @@ impl RedisConfig {
             command_timeout: MAX_BLOCK + Duration::from_secs(5),
             reconnect_max_delay: DEFAULT_RECONNECT_MAX_DELAY,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            tls: RedisTls::default(),
         }
     }
 
@@ -157,19 +163,51 @@ impl RedisConfig {
                 });
             }
         };
-        if scheme.starts_with("rediss") {
-            ensure_crypto_provider();
+        if !scheme.starts_with("rediss") {
+            if !self.tls.is_empty() {
+                return Err(Error::BadConfig {
+                    field: "tls",
+                    reason: format!(
+                        "TLS files are set but the URL ({scheme}://) does not use TLS: use rediss://, rediss-cluster:// or rediss-sentinel://"
+                    ),
+                });
+            }
+            return FredConfig::from_url(&self.url).map_err(|e| Error::BadUrl {
+                url: url.clone(),
+                reason: e.details().to_string(),
+            });
         }
-        FredConfig::from_url(&self.url).map_err(|e| match e.kind() {
-            ErrorKind::Tls => Error::Tls {
-                url: url.clone(),
-                reason: e.details().to_string(),
-            },
-            _ => Error::BadUrl {
-                url: url.clone(),
-                reason: e.details().to_string(),
-            },
-        })
+        ensure_crypto_provider();
+        let Some(own) = self.tls.client_config().map_err(|e| Error::Tls {
+            url: url.clone(),
+            reason: format!("{}: {e}", e.file.field()),
+        })?
+        else {
+            return FredConfig::from_url(&self.url).map_err(|e| match e.kind() {
+                ErrorKind::Tls => Error::Tls {
+                    url: url.clone(),
+                    reason: e.details().to_string(),
+                },
+                _ => Error::BadUrl {
+                    url: url.clone(),
+                    reason: e.details().to_string(),
+                },
+            });
+        };
+        // fred would build its own connector from the system store for a
+        // TLS scheme (and fail where there is none): parse the URL with the
+        // plain scheme, then set the connector built from our files.
+        // The scheme is one of SCHEMES (ASCII), so byte 6 is a boundary.
+        let plain = format!(
+            "redis{}",
+            self.url.get("rediss".len()..).unwrap_or_default()
+        );
+        let mut config = FredConfig::from_url(&plain).map_err(|e| Error::BadUrl {
+            url: url.clone(),
+            reason: e.details().to_string(),
+        })?;
+        config.tls = Some(TlsConnector::from(own).into());
+        Ok(config)
     }
 }
 
@@ -181,6 +219,7 @@ impl fmt::Debug for RedisConfig {
             .field("command_timeout", &self.command_timeout)
             .field("reconnect_max_delay", &self.reconnect_max_delay)
             .field("connect_timeout", &self.connect_timeout)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -338,6 +377,23 @@ mod tests {
             Ok(s) => assert!(s.config.uses_rustls()),
             Err(Error::Tls { reason, .. }) => eprintln!("no TLS roots here: {reason}"),
             Err(other) => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn tls_files_need_a_tls_url_and_bad_ones_are_tls_errors() {
+        let mut c = RedisConfig::new("redis://h:1");
+        c.tls.ca_file = Some("/nonexistent/ca.pem".into());
+        assert!(matches!(
+            c.validate(),
+            Err(Error::BadConfig { field: "tls", .. })
+        ));
+        c.url = "rediss-sentinel://h:1?sentinelServiceName=m".into();
+        match c.validate() {
+            Err(Error::Tls { reason, .. }) => {
+                assert!(reason.starts_with("ca_file: cannot read"), "{reason}")
+            }
+            other => panic!("unexpected {:?}", other.map(|_| ())),
         }
     }
 

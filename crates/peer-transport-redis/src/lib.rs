@@ -9,7 +9,8 @@
 //!   [`RedisTransport::shutdown`];
 //! - [`RedisConfig`] (`config.rs`): the URL (`redis://`, `rediss://`,
 //!   `redis-cluster://`, `redis-sentinel://`), `BLOCK` and timeouts, the
-//!   reconnect backoff;
+//!   reconnect backoff, and [`RedisTls`] (`tls.rs`): the CA, client
+//!   certificate and key files for TLS, checked per file;
 //! - [`RedisReader`] (`reader.rs`): blocking reads on a connection of their
 //!   own, from explicit ids, never `$`;
 //! - `link.rs` and `client.rs`: how every fred client's connection events
@@ -39,9 +40,11 @@ mod link;
 mod probe;
 mod reader;
 mod reply;
+mod tls;
 mod transport;
 
 pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_RECONNECT_MAX_DELAY, MAX_BLOCK, RedisConfig};
 pub use error::Error;
 pub use reader::{CLUSTER_POLL, RedisReader};
+pub use tls::{RedisTls, TlsFile, TlsFileError};
 pub use transport::{RedisTransport, SHUTDOWN_WAIT, connect, connect_lazy};

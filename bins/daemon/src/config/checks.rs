@@ -10,7 +10,14 @@ use std::time::Duration;
 use super::{LogFormat, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS};
 
 /// Redis URL schemes the transport understands.
-const REDIS_SCHEMES: [&str; 4] = ["redis", "rediss", "redis-cluster", "redis-sentinel"];
+const REDIS_SCHEMES: [&str; 6] = [
+    "redis",
+    "rediss",
+    "redis-cluster",
+    "rediss-cluster",
+    "redis-sentinel",
+    "rediss-sentinel",
+];
 /// The largest token or secret file read.
 const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 /// The longest Unix socket path: `sun_path` holds it and its final NUL.
@@ -30,7 +37,7 @@ pub(super) fn check_computer(name: String) -> Result<String, String> {
 /// Checks the scheme and that there is a host, without ever echoing the URL
 /// (it may hold a password).
 pub(super) fn check_redis(url: String) -> Result<String, String> {
-    let expected = "redis://, rediss://, redis-cluster:// or redis-sentinel://";
+    let expected = "redis://, rediss://, redis-cluster:// or redis-sentinel:// (rediss-cluster://, rediss-sentinel:// with TLS)";
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(format!("not a URL: expected one starting with {expected}"));
     };

@@ -51,6 +51,15 @@ pub(super) struct Cli {
     /// Apply session writes that other computers forward (else they get 403) [env: FLEET_ALLOW_REMOTE_WRITES=true|false]
     #[arg(long)]
     pub(super) allow_remote_writes: bool,
+    /// PEM file of the CA to trust for TLS to Redis, instead of the system store [env: FLEET_REDIS_CA_FILE]
+    #[arg(long, value_name = "PATH")]
+    pub(super) redis_ca_file: Option<PathBuf>,
+    /// PEM file of the client certificate for Redis servers that require one; needs --redis-key-file [env: FLEET_REDIS_CERT_FILE]
+    #[arg(long, value_name = "PATH")]
+    pub(super) redis_cert_file: Option<PathBuf>,
+    /// PEM file of the client certificate's private key [env: FLEET_REDIS_KEY_FILE]
+    #[arg(long, value_name = "PATH")]
+    pub(super) redis_key_file: Option<PathBuf>,
     /// TOML file with the same keys as the flags (e.g. data-dir or data_dir)
     #[arg(long, value_name = "PATH")]
     pub(super) config: Option<PathBuf>,
@@ -89,11 +98,17 @@ pub(super) const HEARTBEAT: Setting = Setting::new("--heartbeat", None);
 pub(super) const SECRET_FILE: Setting = Setting::new("--secret-file", Some("FLEET_SECRET_FILE"));
 pub(super) const ALLOW_REMOTE_WRITES: Setting =
     Setting::new("--allow-remote-writes", Some("FLEET_ALLOW_REMOTE_WRITES"));
+pub(super) const REDIS_CA_FILE: Setting =
+    Setting::new("--redis-ca-file", Some("FLEET_REDIS_CA_FILE"));
+pub(super) const REDIS_CERT_FILE: Setting =
+    Setting::new("--redis-cert-file", Some("FLEET_REDIS_CERT_FILE"));
+pub(super) const REDIS_KEY_FILE: Setting =
+    Setting::new("--redis-key-file", Some("FLEET_REDIS_KEY_FILE"));
 pub(super) const CONFIG: Setting = Setting::new("--config", None);
 pub(super) const LOG_FORMAT: Setting = Setting::new("--log-format", None);
 
 /// The settings a file may hold (all but `--config`).
-pub(super) const SETTINGS: [&Setting; 13] = [
+pub(super) const SETTINGS: [&Setting; 16] = [
     &COMPUTER,
     &REDIS,
     &NAMESPACE,
@@ -106,5 +121,8 @@ pub(super) const SETTINGS: [&Setting; 13] = [
     &HEARTBEAT,
     &SECRET_FILE,
     &ALLOW_REMOTE_WRITES,
+    &REDIS_CA_FILE,
+    &REDIS_CERT_FILE,
+    &REDIS_KEY_FILE,
     &LOG_FORMAT,
 ];

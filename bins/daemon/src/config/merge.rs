@@ -17,6 +17,7 @@ use super::flags::{
     ALLOW_REMOTE_WRITES, COMPUTER, CONFIG, Cli, DATA_DIR, HEARTBEAT, HTTP, LOG_FORMAT, NAMESPACE,
     PROJECT, PROJECTS_ROOT, REDIS, SECRET_FILE, SOCKET, Setting, TOKEN_FILE,
 };
+use super::tls::redis_tls;
 use super::{
     Config, ConfigError, ConfigErrors, DEFAULT_HEARTBEAT_MS, DEFAULT_NAMESPACE, LogFormat, Origin,
     default_socket_path,
@@ -63,9 +64,9 @@ where
         Some(v) => s.check(&COMPUTER, v, check_computer),
         None => s.default_computer(host_name),
     };
-    let redis = s
-        .string(&REDIS, cli.redis)
-        .and_then(|v| s.check(&REDIS, v, check_redis));
+    let redis = s.string(&REDIS, cli.redis);
+    let redis_given = redis.is_some();
+    let redis = redis.and_then(|v| s.check(&REDIS, v, check_redis));
     let namespace = match s.string(&NAMESPACE, cli.namespace) {
         Some(v) => s.check(&NAMESPACE, v, check_namespace),
         None => Some(DEFAULT_NAMESPACE.to_owned()),
@@ -141,6 +142,12 @@ where
         .path(&SECRET_FILE, cli.secret_file)
         .and_then(|v| s.check(&SECRET_FILE, v, read_secret));
     let allow_remote_writes = s.bool(&ALLOW_REMOTE_WRITES, cli.allow_remote_writes);
+    let redis_tls = redis_tls(
+        &mut s,
+        [cli.redis_ca_file, cli.redis_cert_file, cli.redis_key_file],
+        redis.as_deref(),
+        redis_given,
+    );
     let log_format = match s.string(&LOG_FORMAT, cli.log_format) {
         Some(v) => s.check(&LOG_FORMAT, v, parse_log_format),
         None => Some(LogFormat::Text),
@@ -172,6 +179,7 @@ where
             heartbeat,
             secret,
             allow_remote_writes,
+            redis_tls,
             log_format,
         }),
         _ => Err(ConfigErrors(vec![ConfigError::Invalid {
@@ -192,7 +200,7 @@ impl Sources<'_> {
     }
 
     /// Applies `check` to the value; on failure records the error.
-    fn check<T, U>(
+    pub(super) fn check<T, U>(
         &mut self,
         setting: &Setting,
         value: Sourced<T>,
@@ -254,7 +262,11 @@ impl Sources<'_> {
 
     /// A path setting by precedence; a relative path from the file is taken
     /// from the file's directory.
-    fn path(&mut self, setting: &Setting, flag: Option<PathBuf>) -> Option<Sourced<PathBuf>> {
+    pub(super) fn path(
+        &mut self,
+        setting: &Setting,
+        flag: Option<PathBuf>,
+    ) -> Option<Sourced<PathBuf>> {
         let file = self.file_string(setting).map(|v| Sourced {
             value: self.in_file_dir(&v.value),
             origin: v.origin,

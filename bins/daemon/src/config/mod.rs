@@ -26,7 +26,15 @@
 //! - the token must be printable ASCII without spaces (it travels in an HTTP
 //!   header); token and secret files are trimmed and may hold at most 64 KiB;
 //! - the Redis URL is never echoed in messages or `Debug` output (it may hold a
-//!   password): only its scheme is.
+//!   password): only its scheme is;
+//! - `rediss-cluster://` and `rediss-sentinel://` (TLS to a cluster or to
+//!   sentinels and their master) are accepted beside the four schemes of the
+//!   contract;
+//! - the `--redis-*-file` TLS files are read and checked at start (a file
+//!   that cannot be read or parsed, a certificate without its key or the
+//!   reverse, a key that is not the certificate's); they need a TLS URL
+//!   (`rediss...://`): with a plain one, or none, they are refused rather
+//!   than ignored.
 //!
 //! This module does no logging: it runs before logging is set up, since the log
 //! format is one of its settings.
@@ -41,6 +49,7 @@
 //! - `file.rs`: reads the `--config` TOML file;
 //! - `checks.rs`: checks and converts each value, and reads the token and
 //!   secret files;
+//! - `tls.rs`: the `--redis-*-file` TLS files, checked by the transport;
 //! - `defaults.rs`: default paths, the host name and the user id;
 //! - `errors.rs`: [`ConfigError`], [`ConfigErrors`] and [`Origin`];
 //! - `tests/`: the unit tests.
@@ -53,12 +62,15 @@ mod flags;
 mod merge;
 #[cfg(test)]
 mod tests;
+mod tls;
 
 use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use peer_transport_redis::RedisTls;
 
 pub use defaults::{current_uid, default_socket_path};
 pub use errors::{ConfigError, ConfigErrors, Origin};
@@ -107,6 +119,10 @@ pub struct Config {
     /// Whether session writes other computers forward are applied
     /// (`--allow-remote-writes`); otherwise they are answered 403.
     pub allow_remote_writes: bool,
+    /// CA, client certificate and key files for TLS to Redis (absolute
+    /// paths, read and checked); all `None` without `--redis-*-file`. Set
+    /// only with a TLS `redis` URL.
+    pub redis_tls: RedisTls,
     /// Format of the logs on stderr.
     pub log_format: LogFormat,
 }
@@ -224,6 +240,7 @@ impl fmt::Debug for Config {
             .field("heartbeat", &self.heartbeat)
             .field("secret", &hidden(self.secret.is_some()))
             .field("allow_remote_writes", &self.allow_remote_writes)
+            .field("redis_tls", &self.redis_tls)
             .field("log_format", &self.log_format)
             .finish()
     }

@@ -25,6 +25,7 @@ fn defaults() {
             heartbeat: Duration::from_millis(2000),
             secret: None,
             allow_remote_writes: false,
+            redis_tls: Default::default(),
             log_format: LogFormat::Text,
         }
     );

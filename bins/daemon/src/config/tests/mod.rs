@@ -6,6 +6,7 @@ mod checks;
 mod defaults;
 mod file;
 mod sources;
+mod tls;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
