@@ -65,7 +65,10 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
             // server that answers it may be a new, empty one: what it returns
             // could jump over entries the old one held. Check every position
             // first, then read again from the same ids.
-            tracing::debug!(reason = "the link reconnected during the read", "discarded a read; checking positions first");
+            tracing::debug!(
+                reason = "the link reconnected during the read",
+                "discarded a read; checking positions first"
+            );
             shared.outage.store(true, Ordering::Release);
             shared.check_gaps.store(true, Ordering::Release);
             continue;

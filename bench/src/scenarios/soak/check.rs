@@ -3,13 +3,14 @@
 //! session)? And does each owner still hold its own (durability across its
 //! SIGKILLs)? Polled until true or until the bound passes.
 
-use super::ledger::Acked;
+use super::ledger::{Acked, Ledger};
 use crate::client;
 use anyhow::Context as _;
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -47,6 +48,20 @@ pub fn missing(expected: &HashMap<String, Acked>, cache: &HashMap<String, (u64, 
         .sum()
 }
 
+/// `want` with the ends and uncertainties the ledger learned since it was
+/// taken (the revisions stay those acknowledged before the fault ended).
+fn ended_since(want: &HashMap<String, Acked>, ledger: &Mutex<Ledger>) -> HashMap<String, Acked> {
+    let now = ledger.lock().unwrap_or_else(PoisonError::into_inner);
+    want.iter()
+        .filter(|(id, _)| now.sessions.get(*id).is_none_or(|a| !a.uncertain))
+        .map(|(id, a)| {
+            let mut a = a.clone();
+            a.ended |= now.sessions.get(id).is_some_and(|n| n.ended);
+            (id.clone(), a)
+        })
+        .collect()
+}
+
 /// A daemon whose cache is checked, and which sessions it must hold.
 pub struct Target {
     /// Its name, for the report.
@@ -77,10 +92,13 @@ impl Convergence {
 }
 
 /// Polls every target until each holds `expected` (restricted to its
-/// owner) or `bound` passes from `since`.
+/// owner) or `bound` passes from `since`. The writers go on meanwhile: a
+/// session `expected` alive that `ledger` now knows ended (or no longer
+/// knows for sure) counts as seen once it is gone.
 pub async fn converge(
     targets: &[Target],
     expected: &HashMap<String, Acked>,
+    ledger: &Mutex<Ledger>,
     since: Instant,
     bound: Duration,
 ) -> Convergence {
@@ -96,6 +114,8 @@ pub async fn converge(
         .collect();
     let mut out = Convergence::default();
     loop {
+        let per_target: Vec<HashMap<String, Acked>> =
+            per_target.iter().map(|w| ended_since(w, ledger)).collect();
         let mut last = Vec::with_capacity(targets.len());
         for (t, want) in targets.iter().zip(&per_target) {
             let path = match &t.owner {
@@ -121,6 +141,28 @@ pub async fn converge(
                 .into_iter()
                 .filter(|(_, n)| *n > 0 && *n != u64::MAX)
                 .collect();
+            // A few examples, so that a miss can be looked into.
+            for (t, want) in targets.iter().zip(&per_target) {
+                let path = match &t.owner {
+                    Some(o) => format!("/v1/sessions?computer={o}"),
+                    None => "/v1/sessions".to_owned(),
+                };
+                if let Ok(cache) = sessions(&t.socket, &path).await {
+                    let examples: Vec<String> = want
+                        .iter()
+                        .filter(|(id, a)| a.missing(cache.get(*id).copied()) > 0)
+                        .take(3)
+                        .map(|(id, a)| format!("{id}: acked {a:?}, held {:?}", cache.get(id)))
+                        .collect();
+                    if !examples.is_empty() {
+                        eprintln!(
+                            "soak:          {} misses e.g. {}",
+                            t.name,
+                            examples.join("; ")
+                        );
+                    }
+                }
+            }
             return out;
         }
         tokio::time::sleep(POLL).await;

@@ -190,7 +190,8 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         inject(fault, &mut redis, &mut writers, &churn).await?;
         let ended = Instant::now();
         let expected = lock(&ledger).expected();
-        let convergence = check::converge(&targets, &expected, ended, CONVERGENCE_BOUND).await;
+        let convergence =
+            check::converge(&targets, &expected, &ledger, ended, CONVERGENCE_BOUND).await;
         println!(
             "soak:          ended after {:.1} s; caches {}",
             (ended - start).as_secs_f64(),
@@ -214,7 +215,14 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
     while writing.join_next().await.is_some() {}
     let ran = begun.elapsed();
     let expected = lock(&ledger).expected();
-    let last = check::converge(&targets, &expected, Instant::now(), CONVERGENCE_BOUND).await;
+    let last = check::converge(
+        &targets,
+        &expected,
+        &ledger,
+        Instant::now(),
+        CONVERGENCE_BOUND,
+    )
+    .await;
     let differ = compare_with_owners(&writers, &watchers).await;
     let mut usage = Vec::new();
     for (n, start) in writers.iter().chain(&watchers).zip(usage_start) {
