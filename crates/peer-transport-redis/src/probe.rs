@@ -35,10 +35,12 @@ mod tests {
     use super::*;
     use tokio::net::TcpListener;
 
-    async fn server(reply: &'static [u8]) -> u16 {
+    /// A one-shot server answering `reply`; it lives as long as the set.
+    async fn server(reply: &'static [u8]) -> (u16, tokio::task::JoinSet<()>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        tokio::spawn(async move {
+        let mut owner = tokio::task::JoinSet::new();
+        owner.spawn(async move {
             if let Ok((mut s, _)) = listener.accept().await {
                 let mut buf = [0u8; 16];
                 let _ = s.read(&mut buf).await;
@@ -47,19 +49,22 @@ mod tests {
                 let _ = s.read(&mut buf).await;
             }
         });
-        port
+        (port, owner)
     }
 
     #[tokio::test]
     async fn a_resp_answer_means_plain_redis() {
-        assert!(speaks_plain_resp("127.0.0.1", server(b"+PONG\r\n").await).await);
-        assert!(speaks_plain_resp("127.0.0.1", server(b"-NOAUTH x\r\n").await).await);
+        let (port, _server) = server(b"+PONG\r\n").await;
+        assert!(speaks_plain_resp("127.0.0.1", port).await);
+        let (port, _server) = server(b"-NOAUTH x\r\n").await;
+        assert!(speaks_plain_resp("127.0.0.1", port).await);
     }
 
     #[tokio::test]
     async fn anything_else_confirms_nothing() {
         // A TLS alert record, then silence; and a closed port.
-        assert!(!speaks_plain_resp("127.0.0.1", server(b"\x15\x03\x03").await).await);
+        let (port, _server) = server(b"\x15\x03\x03").await;
+        assert!(!speaks_plain_resp("127.0.0.1", port).await);
         let closed = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = closed.local_addr().expect("addr").port();
         drop(closed);
