@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use fred::error::ErrorKind;
 use fred::types::config::{
-    Config as FredConfig, ConnectionConfig, PerformanceConfig, ReconnectPolicy, ServerConfig,
-    UnresponsiveConfig,
+    ClusterDiscoveryPolicy, Config as FredConfig, ConnectionConfig, PerformanceConfig,
+    ReconnectPolicy, ServerConfig, UnresponsiveConfig,
 };
 
 use crate::error::Error;
@@ -160,7 +160,7 @@ impl RedisConfig {
         if scheme.starts_with("rediss") {
             ensure_crypto_provider();
         }
-        FredConfig::from_url(&self.url).map_err(|e| match e.kind() {
+        let mut config = FredConfig::from_url(&self.url).map_err(|e| match e.kind() {
             ErrorKind::Tls => Error::Tls {
                 url: url.clone(),
                 reason: e.details().to_string(),
@@ -169,7 +169,17 @@ impl RedisConfig {
                 url: url.clone(),
                 reason: e.details().to_string(),
             },
-        })
+        })?;
+        if config.server.is_clustered() {
+            // fred's default only ever asks the URL's nodes for the cluster's
+            // layout: with one node in the URL and that node dead, a client
+            // would never find the cluster again. `UseCache` also asks every
+            // master of the last layout it knew.
+            let _ = config
+                .server
+                .set_cluster_discovery_policy(ClusterDiscoveryPolicy::UseCache);
+        }
+        Ok(config)
     }
 }
 
@@ -311,6 +321,16 @@ mod tests {
             .validate()
             .expect("valid");
         assert!(cluster.config.server.is_clustered());
+        assert!(
+            matches!(
+                &cluster.config.server,
+                ServerConfig::Clustered {
+                    policy: ClusterDiscoveryPolicy::UseCache,
+                    ..
+                }
+            ),
+            "a cluster client looks for every known node, not only the URL's"
+        );
         let sentinel = RedisConfig::new("redis-sentinel://h?sentinelServiceName=m")
             .validate()
             .expect("valid");
