@@ -1,0 +1,217 @@
+//! Two real `fleetd` over a real Redis Cluster of 3 masters and 3 replicas
+//! (`ClusterFixture`), with only one node in the URL, as a user gives it:
+//! propagation, and the SIGKILL of a master (the one holding the writer's
+//! events stream, and the seed node of the URL itself) while changes are
+//! being written. After the cluster's own failover the fleet must be whole
+//! again within 10 s (the one timed assertion, from issue 9) with nothing
+//! lost; the measured figures are printed.
+
+use std::time::{Duration, Instant};
+
+use fleet_tests::{ClusterFixture, DaemonFixture, Value, WsClient, assert_eventually, json};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The issue's bound: whole again within this long after the failover.
+const RECOVERY_BOUND: Duration = Duration::from_secs(10);
+
+const HEARTBEAT_MS: u64 = 1000;
+
+/// One cluster test at a time: six Redis nodes and two daemons each, on a
+/// small machine, and the failover times are measured.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn daemon(url: &str, name: &str) -> DaemonFixture {
+    DaemonFixture::builder()
+        .computer(name)
+        .redis(url)
+        .heartbeat_ms(HEARTBEAT_MS)
+        .start()
+        .await
+}
+
+/// Starts `writer` and `watcher` on the cluster and waits until each sees
+/// the other.
+async fn pair(cluster: &ClusterFixture, writer: &str) -> (DaemonFixture, DaemonFixture) {
+    let url = cluster.seed_url();
+    let a = daemon(&url, writer).await;
+    let b = daemon(&url, "watcher").await;
+    for d in [&a, &b] {
+        assert_eventually!(d.health().await["peers"] == json!(1), timeout = WAIT);
+        assert_eq!(d.health().await["redis"], "connected");
+    }
+    (a, b)
+}
+
+async fn sessions_of(d: &DaemonFixture, computer: &str) -> Value {
+    d.http_get(&format!("/v1/sessions?computer={computer}"))
+        .await
+        .1
+}
+
+/// Creates a session on `owner`, subscribes a WebSocket client of
+/// `watcher`, and waits until the watcher's cache holds the session.
+async fn watched_session(owner: &DaemonFixture, watcher: &DaemonFixture) -> (String, WsClient) {
+    let (status, s) = owner
+        .http_post_json("/v1/sessions", &json!({ "title": "watched" }))
+        .await;
+    assert_eq!(status, 201, "{s}");
+    let id = s["session_id"].as_str().unwrap().to_owned();
+    let mut ws = watcher.ws().await;
+    ws.subscribe("sessions").await;
+    assert_eventually!(
+        sessions_of(watcher, owner.computer())
+            .await
+            .as_array()
+            .map(Vec::len)
+            == Some(1),
+        timeout = WAIT
+    );
+    (id, ws)
+}
+
+async fn patch(d: &DaemonFixture, id: &str, body: Value) -> Value {
+    let (status, v) = d
+        .http_patch_json(&format!("/v1/sessions/{id}"), &body)
+        .await;
+    assert_eq!(status, 200, "{v}");
+    v
+}
+
+/// A computer name whose events stream lives on node `node` (a master),
+/// or on any master but `node` when `on` is false.
+async fn name_with_events_on(cluster: &mut ClusterFixture, node: usize, on: bool) -> String {
+    for i in 0..1000 {
+        let name = format!("writer{i}");
+        let owner = cluster.master_of(&format!("fleet:events:{{{name}}}")).await;
+        if owner.is_some_and(|o| (o == node) == on) {
+            return name;
+        }
+    }
+    panic!("no writer name with its events on node {node} ({on})");
+}
+
+#[tokio::test]
+async fn a_patch_on_a_reaches_a_ws_client_on_b_over_the_cluster() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let cluster = ClusterFixture::start().await;
+    let (a, b) = pair(&cluster, "alpha").await;
+    let (id, mut ws) = watched_session(&a, &b).await;
+
+    let mut took = Vec::new();
+    for i in 0..20 {
+        let start = Instant::now();
+        patch(&a, &id, json!({ "last_input": format!("q{i}") })).await;
+        let ev = ws
+            .next_matching(WAIT, "the update on the watcher", |v| {
+                v["event"] == "session_updated"
+                    && v["data"]["last_input"] == format!("q{i}").as_str()
+            })
+            .await;
+        took.push(start.elapsed());
+        assert_eq!(ev["data"]["computer"], "alpha");
+    }
+    took.sort();
+    println!(
+        "cluster propagation A REST -> B WS over 20 changes: p50 {:?}, max {:?}",
+        took[took.len() / 2],
+        took[took.len() - 1]
+    );
+    // Both directions: the watcher's own session reaches the writer.
+    let (status, own) = b
+        .http_post_json("/v1/sessions", &json!({ "title": "the other way" }))
+        .await;
+    assert_eq!(status, 201, "{own}");
+    let mut ws_a = a.ws().await;
+    ws_a.subscribe("sessions").await;
+    assert_eventually!(
+        sessions_of(&a, "watcher").await == sessions_of(&b, "watcher").await,
+        timeout = WAIT
+    );
+}
+
+/// Writes to the writer's session while `node` is SIGKILLed, waits for the
+/// cluster's failover, and checks that the watcher converges (every change
+/// arrived or was healed) within [`RECOVERY_BOUND`] of it.
+async fn survive_the_loss_of(cluster: &mut ClusterFixture, node: usize, writer: &str, what: &str) {
+    let (a, b) = pair(cluster, writer).await;
+    let (id, _ws) = watched_session(&a, &b).await;
+    let events = format!("fleet:events:{{{writer}}}");
+
+    for i in 0..20 {
+        patch(&a, &id, json!({ "last_output": format!("before {i}") })).await;
+    }
+    cluster.kill(node);
+    let killed = Instant::now();
+    // Changes keep coming while the cluster fails over: the writer's own
+    // store takes them at once, Redis gets them when it can.
+    let mut i = 0;
+    let failover = loop {
+        patch(&a, &id, json!({ "last_output": format!("during {i}") })).await;
+        i += 1;
+        if cluster
+            .master_of(&events)
+            .await
+            .is_some_and(|owner| owner != node)
+        {
+            break cluster.wait_failover(&events, node).await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    for j in 0..20 {
+        patch(&a, &id, json!({ "last_output": format!("after {j}") })).await;
+    }
+    let want = sessions_of(&a, writer).await;
+    assert_eventually!(
+        sessions_of(&b, writer).await,
+        |v| *v == want,
+        timeout = Duration::from_secs(60)
+    );
+    assert_eventually!(
+        b.health().await["peers"] == json!(1) && a.health().await["peers"] == json!(1),
+        timeout = Duration::from_secs(60)
+    );
+    let whole = Instant::now();
+    let recovery = whole.saturating_duration_since(failover.into_std());
+    println!(
+        "{what}: cluster failover took {:?} after the kill; the fleet was whole {:?} after it ({i} changes during the failover)",
+        failover.into_std().saturating_duration_since(killed),
+        recovery
+    );
+    assert!(
+        recovery <= RECOVERY_BOUND,
+        "{what}: the fleet was whole only {recovery:?} after the cluster's failover (bound {RECOVERY_BOUND:?})"
+    );
+    // And it keeps flowing.
+    patch(&a, &id, json!({ "title": "after the failover" })).await;
+    let want = sessions_of(&a, writer).await;
+    assert_eventually!(
+        sessions_of(&b, writer).await,
+        |v| *v == want,
+        timeout = WAIT
+    );
+    assert_eq!(a.health().await["redis"], "connected");
+    assert_eq!(b.health().await["redis"], "connected");
+}
+
+#[tokio::test]
+async fn the_failover_of_the_writers_events_master_is_survived_with_one_url_node() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut cluster = ClusterFixture::start().await;
+    // Node 0 is the seed: here the events live on another master.
+    let writer = name_with_events_on(&mut cluster, 0, false).await;
+    let node = cluster
+        .master_of(&format!("fleet:events:{{{writer}}}"))
+        .await
+        .expect("a master owns the writer's events");
+    survive_the_loss_of(&mut cluster, node, &writer, "events master killed").await;
+}
+
+#[tokio::test]
+async fn the_failover_of_the_seed_node_is_survived_with_one_url_node() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut cluster = ClusterFixture::start().await;
+    // The seed also holds the writer's events: the worst case of the issue.
+    let writer = name_with_events_on(&mut cluster, 0, true).await;
+    survive_the_loss_of(&mut cluster, 0, &writer, "seed (and events master) killed").await;
+}
