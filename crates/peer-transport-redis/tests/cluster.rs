@@ -64,8 +64,9 @@ async fn reads_over_several_slots_block_and_follow_positions() {
 
     // An append to any slot wakes the read.
     let started = Instant::now();
+    let zero = from([StreamId::ZERO; 3]);
     let (read, appended) = tokio::join!(
-        reader.read(&from([StreamId::ZERO; 3]), 10, Duration::from_secs(5)),
+        reader.read(&zero, 10, Duration::from_secs(5)),
         async {
             tokio::time::sleep(Duration::from_millis(100)).await;
             transport.append(EVENTS_B, &field("b1"), 100).await
