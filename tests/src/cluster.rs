@@ -185,6 +185,38 @@ impl ClusterFixture {
         self.nodes[i].kill();
     }
 
+    /// Freezes node `i` (SIGSTOP): e.g. a replica that then misses what
+    /// its master acknowledges.
+    ///
+    /// # Panics
+    ///
+    /// When the signal cannot be sent.
+    pub fn pause(&self, i: usize) {
+        if let Err(e) = self.nodes[i].signal(rustix::process::Signal::STOP) {
+            panic!("cannot SIGSTOP cluster node {i}: {e}");
+        }
+    }
+
+    /// Lets a paused node go on (SIGCONT).
+    ///
+    /// # Panics
+    ///
+    /// When the signal cannot be sent.
+    pub fn resume(&self, i: usize) {
+        if let Err(e) = self.nodes[i].signal(rustix::process::Signal::CONT) {
+            panic!("cannot SIGCONT cluster node {i}: {e}");
+        }
+    }
+
+    /// The index of a replica of master `master`, by the master's own
+    /// `CLUSTER NODES`.
+    pub async fn replica_of(&self, master: usize) -> Option<usize> {
+        let nodes = self.try_command(master, &["CLUSTER", "NODES"]).await.ok()?;
+        let text = nodes.as_str()?.to_owned();
+        let port = replica_port(&text)?;
+        self.ports.iter().position(|p| *p == port)
+    }
+
     /// Waits (bounded poll, every 20 ms) until the master owning `key` is
     /// a live node other than `dead` and every live node says
     /// `cluster_state:ok`: the cluster's own failover is over. Returns when
@@ -331,6 +363,22 @@ fn owner_port(nodes: &str, slot: i64) -> Option<u16> {
         }
     }
     None
+}
+
+/// The port of a replica of the `myself` node in a `CLUSTER NODES` text.
+fn replica_port(nodes: &str) -> Option<u16> {
+    let rows: Vec<Vec<&str>> = nodes
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let me = rows
+        .iter()
+        .find(|f| f.len() > 3 && f[2].contains("myself"))?[0];
+    let replica = rows
+        .iter()
+        .find(|f| f.len() > 3 && f[2].contains("slave") && f[3] == me)?;
+    let host_port = replica[1].split('@').next()?;
+    host_port.rsplit_once(':')?.1.parse().ok()
 }
 
 fn addr(port: u16) -> SocketAddr {

@@ -174,9 +174,10 @@ async fn survive_the_loss_of(cluster: &mut ClusterFixture, node: usize, writer: 
     let whole = Instant::now();
     let recovery = whole.saturating_duration_since(failover.into_std());
     println!(
-        "{what}: cluster failover took {:?} after the kill; the fleet was whole {:?} after it ({i} changes during the failover)",
+        "{what}: cluster failover took {:?} after the kill; the fleet was whole {:?} after it ({i} changes during the failover; watcher re-snapshots: {})",
         failover.into_std().saturating_duration_since(killed),
-        recovery
+        recovery,
+        b.logs().matches("re-snapshotting").count()
     );
     assert!(
         recovery <= RECOVERY_BOUND,
@@ -214,4 +215,186 @@ async fn the_failover_of_the_seed_node_is_survived_with_one_url_node() {
     // The seed also holds the writer's events: the worst case of the issue.
     let writer = name_with_events_on(&mut cluster, 0, true).await;
     survive_the_loss_of(&mut cluster, 0, &writer, "seed (and events master) killed").await;
+}
+
+/// The worst case of asynchronous replication: the replica of the writer's
+/// events master is frozen and cut off while changes to session X are acknowledged by
+/// the master (and read by the watcher), then the master dies and that
+/// replica, which never got them, takes over. Afterwards only session Y
+/// changes. The watcher must still end with the writer's X: through a
+/// snapshot, as the stream that held those changes is gone.
+#[tokio::test]
+async fn changes_the_dead_master_never_replicated_are_healed() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut cluster = ClusterFixture::start().await;
+    let writer = name_with_events_on(&mut cluster, 0, false).await;
+    let events = format!("fleet:events:{{{writer}}}");
+    let node = cluster
+        .master_of(&events)
+        .await
+        .expect("a master owns the writer's events");
+    let replica = cluster
+        .replica_of(node)
+        .await
+        .expect("the master has a replica");
+    let (a, b) = pair(&cluster, &writer).await;
+    let (x, _ws) = watched_session(&a, &b).await;
+    let (status, y) = a
+        .http_post_json("/v1/sessions", &json!({ "title": "y" }))
+        .await;
+    assert_eq!(status, 201, "{y}");
+    let y = y["session_id"].as_str().unwrap().to_owned();
+    assert_eventually!(
+        sessions_of(&b, &writer).await == sessions_of(&a, &writer).await,
+        timeout = WAIT
+    );
+
+    cluster.pause(replica);
+    // Cut the replication link while the replica is frozen: what the
+    // master acknowledges from now on reaches no replica.
+    let killed_links = cluster
+        .try_command(node, &["CLIENT", "KILL", "TYPE", "replica"])
+        .await
+        .expect("CLIENT KILL on the master");
+    assert_eq!(killed_links.as_int(), Some(1), "{killed_links:?}");
+    for i in 0..20 {
+        patch(
+            &a,
+            &x,
+            json!({ "last_output": format!("never replicated {i}") }),
+        )
+        .await;
+    }
+    let want = sessions_of(&a, &writer).await;
+    assert_eventually!(sessions_of(&b, &writer).await == want, timeout = WAIT);
+    cluster.kill(node);
+    cluster.resume(replica);
+    let killed = Instant::now();
+    let failover = cluster.wait_failover(&events, node).await;
+    for j in 0..5 {
+        patch(&a, &y, json!({ "last_output": format!("after {j}") })).await;
+    }
+    let want = sessions_of(&a, &writer).await;
+    assert_eventually!(
+        sessions_of(&b, &writer).await,
+        |v| *v == want,
+        timeout = Duration::from_secs(60)
+    );
+    let recovery = Instant::now().saturating_duration_since(failover.into_std());
+    let stream_len = cluster
+        .command_for_key(&events, &["XLEN", events.as_str()])
+        .await;
+    println!(
+        "unreplicated changes: failover {:?} after the kill, whole {recovery:?} after it; \
+         events stream now holds {stream_len:?} entries; watcher re-snapshots:\n{}",
+        failover.into_std().saturating_duration_since(killed),
+        b.logs()
+            .lines()
+            .filter(|l| l.contains("re-snapshotting"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        recovery <= RECOVERY_BOUND,
+        "whole only {recovery:?} after the failover (bound {RECOVERY_BOUND:?})"
+    );
+}
+
+/// Whether the replica of `master` has acknowledged everything it was sent
+/// (`INFO replication` on the master: its offset equals the master's).
+async fn replica_caught_up(cluster: &ClusterFixture, master: usize) -> bool {
+    let Ok(info) = cluster.try_command(master, &["INFO", "replication"]).await else {
+        return false;
+    };
+    let text = info.as_str().unwrap_or_default();
+    let field = |line: &str, key: &str| {
+        line.split([',', ':'])
+            .find_map(|kv| kv.strip_prefix(key))
+            .map(str::to_owned)
+    };
+    let master_offset = text
+        .lines()
+        .find_map(|l| l.strip_prefix("master_repl_offset:"))
+        .map(|v| v.trim().to_owned());
+    let replica_offset = text
+        .lines()
+        .find(|l| l.starts_with("slave0:"))
+        .and_then(|l| field(l, "offset="));
+    master_offset.is_some() && master_offset == replica_offset
+}
+
+/// As above, but the watcher is frozen (SIGSTOP) while the master
+/// acknowledges the changes that never reach the replica, and only the
+/// first 5 changes of X were replicated: the stream survives the failover
+/// with its tail cut. The watcher, resumed, finds its position beyond the
+/// new master's last entry (the reply to its pending read was already in
+/// its socket) and re-snapshots.
+#[tokio::test]
+async fn a_tail_lost_by_the_failover_while_the_watcher_was_frozen_is_healed() {
+    use rustix::process::{Pid, Signal, kill_process};
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let mut cluster = ClusterFixture::start().await;
+    let writer = name_with_events_on(&mut cluster, 0, false).await;
+    let events = format!("fleet:events:{{{writer}}}");
+    let node = cluster.master_of(&events).await.expect("an owner");
+    let replica = cluster.replica_of(node).await.expect("a replica");
+    let (a, b) = pair(&cluster, &writer).await;
+    let (x, _ws) = watched_session(&a, &b).await;
+    let watcher = Pid::from_raw(i32::try_from(b.pid().expect("running")).unwrap()).unwrap();
+    // Some changes that do reach the replica and the watcher: the stream
+    // survives the failover, only its tail is lost.
+    for i in 0..5 {
+        patch(&a, &x, json!({ "last_output": format!("replicated {i}") })).await;
+    }
+    let want = sessions_of(&a, &writer).await;
+    assert_eventually!(sessions_of(&b, &writer).await == want, timeout = WAIT);
+    assert_eventually!(replica_caught_up(&cluster, node).await, timeout = WAIT);
+
+    cluster.pause(replica);
+    let cut = cluster
+        .try_command(node, &["CLIENT", "KILL", "TYPE", "replica"])
+        .await
+        .expect("CLIENT KILL");
+    assert_eq!(cut.as_int(), Some(1), "{cut:?}");
+    kill_process(watcher, Signal::STOP).expect("SIGSTOP the watcher");
+    let before = cluster
+        .command_for_key(&events, &["XLEN", events.as_str()])
+        .await;
+    for i in 0..20 {
+        patch(&a, &x, json!({ "last_output": format!("nobody read {i}") })).await;
+    }
+    assert_eventually!(
+        cluster
+            .command_for_key(&events, &["XLEN", events.as_str()])
+            .await
+            .as_int()
+            >= before.as_int().map(|n| n + 20),
+        timeout = WAIT
+    );
+    cluster.kill(node);
+    cluster.resume(replica);
+    kill_process(watcher, Signal::CONT).expect("SIGCONT the watcher");
+    let failover = cluster.wait_failover(&events, node).await;
+    let want = sessions_of(&a, &writer).await;
+    assert_eventually!(
+        sessions_of(&b, &writer).await,
+        |v| *v == want,
+        timeout = Duration::from_secs(30)
+    );
+    let recovery = Instant::now().saturating_duration_since(failover.into_std());
+    assert!(
+        recovery <= RECOVERY_BOUND,
+        "whole only {recovery:?} after the failover (bound {RECOVERY_BOUND:?})"
+    );
+    let after = cluster
+        .command_for_key(&events, &["XLEN", events.as_str()])
+        .await;
+    println!(
+        "watcher frozen, tail unreplicated: whole {recovery:?} after the failover; events stream held {before:?} entries before the lost ones, {after:?} after the failover; watcher:\n{}",
+        b.logs()
+            .lines()
+            .filter(|l| l.contains("snapshot") || l.contains("offline") || l.contains("gap"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
