@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use fleet_tests::ClusterFixture;
+use fleet_tests::{ClusterFixture, assert_eventually};
 use model::{PeerTransport, StreamId};
 use peer_transport_redis::{RedisConfig, connect};
 
@@ -29,6 +29,24 @@ async fn calls(cluster: &ClusterFixture, command: &str) -> u64 {
             .find_map(|l| l.strip_prefix(&prefix))
             .and_then(|rest| rest.split(',').next())
             .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    total
+}
+
+/// `blocked_clients` of `INFO clients`, summed over every node.
+async fn blocked(cluster: &ClusterFixture) -> u64 {
+    let mut total = 0;
+    for i in 0..cluster.len() {
+        let Ok(info) = cluster.try_command(i, &["INFO", "clients"]).await else {
+            continue;
+        };
+        total += info
+            .as_str()
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("blocked_clients:"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
             .unwrap_or(0);
     }
     total
@@ -65,16 +83,17 @@ async fn reads_over_several_slots_block_and_follow_positions() {
     // An append to any slot wakes the read.
     let started = Instant::now();
     let zero = from([StreamId::ZERO; 3]);
-    let (read, appended) = tokio::join!(
-        reader.read(&zero, 10, Duration::from_secs(5)),
-        async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            transport.append(EVENTS_B, &field("b1"), 100).await
-        }
-    );
+    let (read, appended) = tokio::join!(reader.read(&zero, 10, Duration::from_secs(5)), async {
+        // Once the three slots' reads are blocked on the servers.
+        assert_eventually!(blocked(&cluster).await >= 3);
+        transport.append(EVENTS_B, &field("b1"), 100).await
+    });
     let b1 = appended.expect("XADD");
     let read = read.expect("a read");
-    println!("woken after {:?}", started.elapsed());
+    println!(
+        "woken after {:?} (the append came once the reads were blocked)",
+        started.elapsed()
+    );
     assert_eq!(read.len(), 1, "{read:?}");
     assert_eq!(read[0].0, EVENTS_B);
     assert_eq!(read[0].1[0].id, b1);
