@@ -132,10 +132,16 @@ async fn a_patch_on_a_reaches_a_ws_client_on_b_over_the_cluster() {
 
 /// Writes to the writer's session while `node` is SIGKILLed, waits for the
 /// cluster's failover, and checks that the watcher converges (every change
-/// arrived or was healed) within [`RECOVERY_BOUND`] of it.
-async fn survive_the_loss_of(cluster: &mut ClusterFixture, node: usize, writer: &str, what: &str) {
+/// arrived or was healed) within [`RECOVERY_BOUND`] of it. Returns the
+/// writer, the watcher and the watcher's WebSocket client.
+async fn survive_the_loss_of(
+    cluster: &mut ClusterFixture,
+    node: usize,
+    writer: &str,
+    what: &str,
+) -> (DaemonFixture, DaemonFixture, WsClient) {
     let (a, b) = pair(cluster, writer).await;
-    let (id, _ws) = watched_session(&a, &b).await;
+    let (id, ws) = watched_session(&a, &b).await;
     let events = format!("fleet:events:{{{writer}}}");
 
     for i in 0..20 {
@@ -201,6 +207,7 @@ async fn survive_the_loss_of(cluster: &mut ClusterFixture, node: usize, writer: 
             timeout = WAIT
         );
     }
+    (a, b, ws)
 }
 
 #[tokio::test]
@@ -213,7 +220,7 @@ async fn the_failover_of_the_writers_events_master_is_survived_with_one_url_node
         .master_of(&format!("fleet:events:{{{writer}}}"))
         .await
         .expect("a master owns the writer's events");
-    survive_the_loss_of(&mut cluster, node, &writer, "events master killed").await;
+    let _fleet = survive_the_loss_of(&mut cluster, node, &writer, "events master killed").await;
 }
 
 #[tokio::test]
@@ -222,7 +229,44 @@ async fn the_failover_of_the_seed_node_is_survived_with_one_url_node() {
     let mut cluster = ClusterFixture::start().await;
     // The seed also holds the writer's events: the worst case of the issue.
     let writer = name_with_events_on(&mut cluster, 0, true).await;
-    survive_the_loss_of(&mut cluster, 0, &writer, "seed (and events master) killed").await;
+    let (a, b, _ws) =
+        survive_the_loss_of(&mut cluster, 0, &writer, "seed (and events master) killed").await;
+
+    // A computer that joins after the seed died (given a live node): both
+    // daemons, whose URL names only the dead seed, read its streams with
+    // new clients, which find the cluster through the nodes learned before.
+    let joined = Instant::now();
+    let late = daemon(
+        &format!("redis-cluster://127.0.0.1:{}", cluster.port(1)),
+        "late",
+    )
+    .await;
+    let (status, s) = late
+        .http_post_json("/v1/sessions", &json!({ "title": "late" }))
+        .await;
+    assert_eq!(status, 201, "{s}");
+    let mut ws_a = a.ws().await;
+    ws_a.subscribe("sessions").await;
+    for d in [&a, &b] {
+        assert_eventually!(
+            sessions_of(d, "late").await == json!([s.clone()]),
+            timeout = WAIT
+        );
+        assert_eventually!(d.health().await["peers"] == json!(2), timeout = WAIT);
+    }
+    // Its changes stream in (a snapshot alone does not prove the reads).
+    let id = s["session_id"].as_str().unwrap().to_owned();
+    let changed = patch(&late, &id, json!({ "title": "late, changed" })).await;
+    for d in [&a, &b] {
+        assert_eventually!(
+            sessions_of(d, "late").await == json!([changed.clone()]),
+            timeout = WAIT
+        );
+    }
+    println!(
+        "a computer joining after the seed died: seen and streaming {:?} after its start",
+        joined.elapsed()
+    );
 }
 
 /// The worst case of asynchronous replication: the replica of the writer's
