@@ -18,6 +18,11 @@
 //! blocked command before sending the next (`CLIENT UNBLOCK`), so the
 //! abandoned read does not hold the connection until its `BLOCK` ends.
 //!
+//! A read that fred re-sent after a reconnect may time out although the
+//! connection is fine (the outage used up its command timeout); that is
+//! not taken for a half-open connection (no forced reconnect), only a
+//! failed read that the caller retries.
+//!
 //! No task is spawned here: the pending reads are futures kept in the
 //! reader, whose replies wait in fred's channels until polled. Dropping
 //! the reader stops every group's client.
@@ -35,7 +40,7 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use tracing::debug;
 
 use crate::client::{ClientFactory, OwnedClient, Use};
-use crate::reader::{count_arg, xread};
+use crate::reader::{OnTimeout, count_arg, xread};
 use crate::slots::by_slot;
 
 type Read = Pin<Box<dyn Future<Output = Result<Vec<StreamBatch>, TransportError>> + Send>>;
@@ -142,7 +147,13 @@ impl ClusterReader {
             }
             group.pending = Some(Pending {
                 from: want.clone(),
-                read: Box::pin(xread(group.owned.clone(), want.clone(), count, block)),
+                read: Box::pin(xread(
+                    group.owned.clone(),
+                    want.clone(),
+                    count,
+                    block,
+                    OnTimeout::ReconnectUnlessRecovered,
+                )),
             });
         }
     }

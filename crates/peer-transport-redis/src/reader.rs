@@ -18,6 +18,7 @@ use fred::interfaces::{ClientLike, StreamsInterface};
 use fred::types::Value;
 use model::{StreamBatch, StreamId, StreamReader, TransportError};
 use tokio_util::sync::DropGuard;
+use tracing::debug;
 
 use crate::client::OwnedClient;
 use crate::error::transport_error;
@@ -42,6 +43,18 @@ impl RedisReader {
     }
 }
 
+/// What a timed-out read says about its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnTimeout {
+    /// Always a half-open connection: force a reconnect.
+    Reconnect,
+    /// A half-open connection only if the link did not come back since the
+    /// read was sent. Otherwise fred re-sent the read after the reconnect
+    /// and the outage used up its command timeout (a `BLOCK` re-sent late
+    /// cannot end in time): nothing is wrong with the connection now.
+    ReconnectUnlessRecovered,
+}
+
 /// One `XREAD` over streams that share a hash slot (or any streams outside
 /// a cluster). `block` of zero means no `BLOCK` at all (`BLOCK 0` would
 /// wait forever). Takes its arguments by value so that the future can be
@@ -51,7 +64,9 @@ pub(crate) async fn xread(
     from: Vec<(String, StreamId)>,
     count: u64,
     block: Duration,
+    on_timeout: OnTimeout,
 ) -> Result<Vec<StreamBatch>, TransportError> {
+    let reconnects = owned.hub.reconnects();
     let (keys, ids): (Vec<String>, Vec<String>) =
         from.into_iter().map(|(k, id)| (k, id.to_string())).unzip();
     let block_ms = u64::try_from(block.as_millis()).ok().filter(|ms| *ms > 0);
@@ -63,11 +78,16 @@ pub(crate) async fn xread(
         Ok(v) => reply::xread(v),
         Err(e) => {
             if *e.kind() == ErrorKind::Timeout && client.is_connected() {
-                // The server did not answer within a timeout longer than
-                // BLOCK although the socket looks fine: a half-open
-                // connection. Make fred replace it; the link counts it as
-                // a reconnect.
-                owned.force_reconnect().await;
+                let recovered = owned.hub.reconnects() != reconnects;
+                if on_timeout == OnTimeout::ReconnectUnlessRecovered && recovered {
+                    debug!("XREAD re-sent after a reconnect timed out; the connection is fine");
+                } else {
+                    // The server did not answer within a timeout longer than
+                    // BLOCK although the socket looks fine: a half-open
+                    // connection. Make fred replace it; the link counts it as
+                    // a reconnect.
+                    owned.force_reconnect().await;
+                }
             }
             Err(transport_error("XREAD", &e))
         }
@@ -99,6 +119,13 @@ impl StreamReader for RedisReader {
             tokio::time::sleep(block).await;
             return Ok(Vec::new());
         }
-        xread(self.owned.clone(), from.to_vec(), count_arg(count), block).await
+        xread(
+            self.owned.clone(),
+            from.to_vec(),
+            count_arg(count),
+            block,
+            OnTimeout::Reconnect,
+        )
+        .await
     }
 }
