@@ -1,4 +1,5 @@
 //! The command line: `bench <scenario>|all [--quick] [--markdown PATH]`,
+//! `bench propagate --cluster`,
 //! and `bench soak [--minutes N] [--seed N]`.
 
 use clap::Parser;
@@ -18,6 +19,10 @@ pub struct Args {
     /// Also write the final results table (markdown) to this file
     #[arg(long, value_name = "PATH")]
     pub markdown: Option<PathBuf>,
+    /// propagate: also measure over a Redis Cluster of 3 masters and 3
+    /// replicas (started by the bench) and compare with a plain Redis
+    #[arg(long)]
+    pub cluster: bool,
     /// soak: how long to run, in minutes
     #[arg(long, default_value_t = 30)]
     pub minutes: u64,

@@ -50,15 +50,23 @@ impl Fleet {
     /// # Errors
     /// When `timeout` passes first.
     pub async fn wait_peers(&self, peers: usize, timeout: Duration) -> anyhow::Result<()> {
-        for d in &self.daemons {
-            wait_until(timeout, || async {
-                Ok(health_peers(d.socket()).await? >= peers)
-            })
-            .await
-            .with_context(|| format!("{} did not see {peers} peers", d.computer()))?;
-        }
-        Ok(())
+        wait_peers(&self.daemons, peers, timeout).await
     }
+}
+
+/// Waits until every daemon reports at least `peers` online peers.
+///
+/// # Errors
+/// When `timeout` passes first.
+pub async fn wait_peers(daemons: &[Daemon], peers: usize, timeout: Duration) -> anyhow::Result<()> {
+    for d in daemons {
+        wait_until(timeout, || async {
+            Ok(health_peers(d.socket()).await? >= peers)
+        })
+        .await
+        .with_context(|| format!("{} did not see {peers} peers", d.computer()))?;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

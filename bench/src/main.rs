@@ -11,7 +11,8 @@
 //! - [`runner`]: runs them and prints the tables and the final summary;
 //! - [`stats`] (percentiles), [`report`] (tables, verdicts, markdown).
 //!
-//! What they start and talk to: [`redis_server`], [`daemon`] (and
+//! What they start and talk to: [`redis_server`], [`redis_cluster`] (a
+//! 3 + 3 Redis Cluster, for `propagate --cluster`), [`daemon`] (and
 //! [`process`], [`ports`]), [`fleet`] (Redis + N daemons); clients:
 //! [`client`] (HTTP/1.1 over the socket), [`ws`] (WebSocket), [`workload`]
 //! (what is written). Baselines: [`naive`] (read-time pulls through Redis),
@@ -36,6 +37,7 @@ mod naive;
 mod ports;
 mod process;
 mod redis_client;
+mod redis_cluster;
 mod redis_server;
 mod redis_stats;
 mod report;

@@ -26,6 +26,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let ctx = Ctx {
         fleetd,
         quick: args.quick,
+        cluster: args.cluster,
         soak_minutes: args.minutes,
         seed: args.seed,
     };

@@ -15,6 +15,8 @@
 //!   polling with the last observed value in the failure message.
 //! - [`WsClient`] ([`ws`]): JSON over `/v1/ws`, reads with timeouts.
 //! - [`http`]: one-shot HTTP/1.1 over a Unix socket or TCP ([`http_request_tcp`]).
+//! - [`ClusterFixture`] ([`cluster`]): a throwaway 3-master + 3-replica Redis Cluster, with
+//!   the owner of a key, SIGKILL of a node and a wait for the cluster's own failover.
 //! - [`ports`]: free loopback ports.
 //! - [`limits`]: a daemon with a low open-file limit, raw half-finished connections,
 //!   `/proc` figures; [`mounts`]: a small tmpfs to fill and an ext4 image to force
@@ -49,6 +51,7 @@
 //! ```
 
 mod binary;
+pub mod cluster;
 pub mod daemon;
 pub mod daemon_builder;
 pub mod eventually;
@@ -68,6 +71,7 @@ pub mod tls;
 pub mod ws;
 
 pub use binary::{fleet_path, fleetd_path};
+pub use cluster::{ClusterBuilder, ClusterFixture};
 pub use daemon::{DaemonFixture, TERMINATE_TIMEOUT};
 pub use daemon_builder::{DAEMON_START_TIMEOUT, DaemonBuilder};
 pub use eventually::{DEFAULT_POLL_INTERVAL, DEFAULT_TIMEOUT, Outcome, Poller, eventually};

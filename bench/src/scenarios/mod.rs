@@ -24,6 +24,9 @@ pub struct Ctx {
     pub fleetd: PathBuf,
     /// Smoke mode: every scenario briefly, with small sizes.
     pub quick: bool,
+    /// `propagate` only: also over a 3 + 3 Redis Cluster, compared with a
+    /// plain Redis in the same run.
+    pub cluster: bool,
     /// `soak` only: how long it runs, in minutes.
     pub soak_minutes: u64,
     /// `soak` only: the seed of its faults and writes (else from the clock).

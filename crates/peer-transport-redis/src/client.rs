@@ -6,7 +6,12 @@
 //! ever ends by itself, and on stop sends `QUIT` and ends it. Each failure
 //! is classified (`cause.rs`, with `probe.rs` behind TLS URLs) before it
 //! reaches the hub, which logs it once per cause.
+//!
+//! In a cluster, every node any client connected to is remembered
+//! ([`KnownNodes`]) and handed to the clients built later, so that a new
+//! client still finds the cluster when the node named in the URL is gone.
 
+use std::collections::BTreeSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +20,9 @@ use fred::clients::Client;
 use fred::error::{Error as FredError, ErrorKind};
 use fred::interfaces::{ClientLike, EventInterface};
 use fred::types::ConnectHandle;
-use fred::types::config::Server;
+use fred::types::config::{Blocking, Server, ServerConfig};
 use futures_util::FutureExt;
+use parking_lot::Mutex;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -75,6 +81,20 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// The cluster nodes the clients of one transport have connected to.
+pub(crate) type KnownNodes = Arc<Mutex<BTreeSet<Server>>>;
+
+/// How a client uses its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Use {
+    /// Ordinary commands; a blocked command makes the next one wait.
+    Commands,
+    /// One blocking read at a time: a new command interrupts a blocked one
+    /// (`CLIENT UNBLOCK`), so that a read abandoned by its caller does not
+    /// hold the connection until its `BLOCK` ends.
+    InterruptibleReads,
+}
+
 /// Builds, starts and watches the clients of one transport.
 pub(crate) struct ClientFactory {
     settings: FredSettings,
@@ -86,6 +106,8 @@ pub(crate) struct ClientFactory {
     tracker: TaskTracker,
     /// Behind a TLS URL, the server a plain-text probe may ask.
     probe: Option<(String, u16)>,
+    /// In a cluster, the nodes seen so far (`None` otherwise).
+    known: Option<KnownNodes>,
 }
 
 impl ClientFactory {
@@ -100,6 +122,11 @@ impl ClientFactory {
     ) -> Self {
         let quit_timeout = Duration::from_secs(2).min(settings.performance.default_command_timeout);
         let probe = settings.probe_target();
+        let known = settings
+            .config
+            .server
+            .is_clustered()
+            .then(|| Arc::new(Mutex::new(BTreeSet::new())));
         Self {
             settings,
             url,
@@ -109,6 +136,7 @@ impl ClientFactory {
             hub,
             tracker,
             probe,
+            known,
         }
     }
 
@@ -118,10 +146,23 @@ impl ClientFactory {
     }
 
     /// A new, unconnected client with the transport's settings (what
-    /// `Client::clone_new` does, with `fail_fast` chosen per use).
-    fn build(&self, fail_fast: bool) -> Client {
+    /// `Client::clone_new` does, with `fail_fast` and the blocking policy
+    /// chosen per use). A cluster client also knows every node seen so far.
+    fn build(&self, fail_fast: bool, usage: Use) -> Client {
         let mut config = self.settings.config.clone();
         config.fail_fast = fail_fast;
+        if usage == Use::InterruptibleReads {
+            config.blocking = Blocking::Interrupt;
+        }
+        if let (ServerConfig::Clustered { hosts, .. }, Some(known)) =
+            (&mut config.server, &self.known)
+        {
+            for server in known.lock().iter() {
+                if !hosts.contains(server) {
+                    hosts.push(server.clone());
+                }
+            }
+        }
         Client::new(
             config,
             Some(self.settings.performance.clone()),
@@ -136,10 +177,11 @@ impl ClientFactory {
         &self,
         role: String,
         stop: CancellationToken,
+        usage: Use,
     ) -> Result<OwnedClient, Error> {
         // fail_fast: a refused first connection is reported at once instead
         // of being retried until the timeout.
-        let client = self.build(true);
+        let client = self.build(true, usage);
         let events = Events::subscribe(&client);
         let mut conn = AbortOnDrop(client.connect());
         let first = tokio::select! {
@@ -168,7 +210,7 @@ impl ClientFactory {
     /// Starts a client that connects in the background, retrying with the
     /// reconnect policy until it succeeds.
     pub(crate) fn start_background(&self, role: String, stop: CancellationToken) -> OwnedClient {
-        let client = self.build(false);
+        let client = self.build(false, Use::Commands);
         let events = Events::subscribe(&client);
         let conn = AbortOnDrop(client.connect());
         let id = self.hub.register();
@@ -197,6 +239,7 @@ impl ClientFactory {
             quit_timeout: self.quit_timeout,
             restart_delay: self.restart_delay,
             diagnosis: Diagnosis::new(self.probe.clone()),
+            known: self.known.clone(),
         };
         let hub = self.hub.clone();
         let span = tracing::info_span!("redis_client", role = %role);
@@ -241,6 +284,7 @@ struct Watcher {
     quit_timeout: Duration,
     restart_delay: Duration,
     diagnosis: Diagnosis,
+    known: Option<KnownNodes>,
 }
 
 /// Turns fred's errors into causes, asking the plain-text probe when a TLS
@@ -350,6 +394,9 @@ impl Watcher {
                 r = self.events.reconnects.recv(), if reconnects_open => match r {
                     Ok(server) => {
                         self.diagnosis.reset();
+                        if let Some(known) = &self.known {
+                            known.lock().insert(server.clone());
+                        }
                         // The hub logs the link's recovery once.
                         let reconnect = hub.up(id);
                         debug!(server = %server, reconnect, "redis client connected");

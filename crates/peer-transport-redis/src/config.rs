@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use fred::error::ErrorKind;
 use fred::types::config::{
-    Config as FredConfig, ConnectionConfig, PerformanceConfig, ReconnectPolicy, ServerConfig,
-    TlsConnector, UnresponsiveConfig,
+    ClusterDiscoveryPolicy, Config as FredConfig, ConnectionConfig, PerformanceConfig,
+    ReconnectPolicy, ServerConfig, TlsConnector, UnresponsiveConfig,
 };
 
 use crate::error::Error;
@@ -163,7 +163,10 @@ impl RedisConfig {
                 });
             }
         };
-        if !scheme.starts_with("rediss") {
+        let mut config = if scheme.starts_with("rediss") {
+            ensure_crypto_provider();
+            self.tls_config(&url)?
+        } else {
             if !self.tls.is_empty() {
                 return Err(Error::BadConfig {
                     field: "tls",
@@ -172,38 +175,51 @@ impl RedisConfig {
                     ),
                 });
             }
-            return FredConfig::from_url(&self.url).map_err(|e| Error::BadUrl {
+            FredConfig::from_url(&self.url).map_err(|e| Error::BadUrl {
                 url: url.clone(),
                 reason: e.details().to_string(),
-            });
+            })?
+        };
+        if config.server.is_clustered() {
+            // fred's default only ever asks the URL's nodes for the cluster's
+            // layout: with one node in the URL and that node dead, a client
+            // would never find the cluster again. `UseCache` also asks every
+            // master of the last layout it knew.
+            let _ = config
+                .server
+                .set_cluster_discovery_policy(ClusterDiscoveryPolicy::UseCache);
         }
-        ensure_crypto_provider();
+        Ok(config)
+    }
+
+    /// fred's settings for a TLS URL: with our CA or client files, the URL
+    /// parsed with the plain scheme and our connector set (fred would build
+    /// its own from the system store, and fail where there is none);
+    /// without them, fred's own TLS settings.
+    fn tls_config(&self, url: &str) -> Result<FredConfig, Error> {
         let Some(own) = self.tls.client_config().map_err(|e| Error::Tls {
-            url: url.clone(),
+            url: url.to_owned(),
             reason: format!("{}: {e}", e.file.field()),
         })?
         else {
             return FredConfig::from_url(&self.url).map_err(|e| match e.kind() {
                 ErrorKind::Tls => Error::Tls {
-                    url: url.clone(),
+                    url: url.to_owned(),
                     reason: e.details().to_string(),
                 },
                 _ => Error::BadUrl {
-                    url: url.clone(),
+                    url: url.to_owned(),
                     reason: e.details().to_string(),
                 },
             });
         };
-        // fred would build its own connector from the system store for a
-        // TLS scheme (and fail where there is none): parse the URL with the
-        // plain scheme, then set the connector built from our files.
         // The scheme is one of SCHEMES (ASCII), so byte 6 is a boundary.
         let plain = format!(
             "redis{}",
             self.url.get("rediss".len()..).unwrap_or_default()
         );
         let mut config = FredConfig::from_url(&plain).map_err(|e| Error::BadUrl {
-            url: url.clone(),
+            url: url.to_owned(),
             reason: e.details().to_string(),
         })?;
         config.tls = Some(TlsConnector::from(own).into());
@@ -350,6 +366,16 @@ mod tests {
             .validate()
             .expect("valid");
         assert!(cluster.config.server.is_clustered());
+        assert!(
+            matches!(
+                &cluster.config.server,
+                ServerConfig::Clustered {
+                    policy: ClusterDiscoveryPolicy::UseCache,
+                    ..
+                }
+            ),
+            "a cluster client looks for every known node, not only the URL's"
+        );
         let sentinel = RedisConfig::new("redis-sentinel://h?sentinelServiceName=m")
             .validate()
             .expect("valid");

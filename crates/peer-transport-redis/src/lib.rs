@@ -13,6 +13,8 @@
 //!   certificate and key files for TLS, checked per file;
 //! - [`RedisReader`] (`reader.rs`): blocking reads on a connection of their
 //!   own, from explicit ids, never `$`;
+//! - [`ClusterReader`] (`cluster_reader.rs`, with `slots.rs`): the same
+//!   over a Redis Cluster, one blocking `XREAD` per hash slot, none polled;
 //! - `link.rs` and `client.rs`: how every fred client's connection events
 //!   become one [`model::Link`] (and, beside it, the last
 //!   [`model::LinkFailure`]: [`RedisTransport::link_failure`]), and who owns
@@ -34,17 +36,20 @@
 
 mod cause;
 mod client;
+mod cluster_reader;
 mod config;
 mod error;
 mod link;
 mod probe;
 mod reader;
 mod reply;
+mod slots;
 mod tls;
 mod transport;
 
+pub use cluster_reader::ClusterReader;
 pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_RECONNECT_MAX_DELAY, MAX_BLOCK, RedisConfig};
 pub use error::Error;
-pub use reader::{CLUSTER_POLL, RedisReader};
+pub use reader::RedisReader;
 pub use tls::{RedisTls, TlsFile, TlsFileError};
 pub use transport::{RedisTransport, SHUTDOWN_WAIT, connect, connect_lazy};

@@ -149,6 +149,11 @@ impl LinkHub {
         });
     }
 
+    /// How many times the link came back so far.
+    pub(crate) fn reconnects(&self) -> u64 {
+        self.tx.borrow().reconnects
+    }
+
     /// Whether the hub believes the client is connected.
     pub(crate) fn is_up(&self, id: ClientId) -> bool {
         self.state

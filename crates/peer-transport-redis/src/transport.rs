@@ -17,7 +17,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
-use crate::client::{ClientFactory, OwnedClient};
+use crate::client::{ClientFactory, OwnedClient, Use};
+use crate::cluster_reader::ClusterReader;
 use crate::config::RedisConfig;
 use crate::error::{Error, bad_reply, transport_error};
 use crate::link::LinkHub;
@@ -35,7 +36,7 @@ pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
 /// waiting.
 pub struct RedisTransport {
     main: OwnedClient,
-    factory: ClientFactory,
+    factory: Arc<ClientFactory>,
     hub: Arc<LinkHub>,
     root: CancellationToken,
     block: Duration,
@@ -54,7 +55,7 @@ pub async fn connect(cfg: RedisConfig) -> Result<RedisTransport, Error> {
     let parts = Parts::new(&cfg)?;
     let main = parts
         .factory
-        .start_connected("main".into(), parts.root.clone())
+        .start_connected("main".into(), parts.root.clone(), Use::Commands)
         .await?;
     info!(url = %cfg.redacted_url(), "connected to Redis");
     Ok(parts.finish(main, &cfg))
@@ -83,7 +84,7 @@ pub fn connect_lazy(cfg: RedisConfig) -> Result<RedisTransport, Error> {
 
 /// What both constructors build before the main client.
 struct Parts {
-    factory: ClientFactory,
+    factory: Arc<ClientFactory>,
     hub: Arc<LinkHub>,
     root: CancellationToken,
     clustered: bool,
@@ -94,14 +95,14 @@ impl Parts {
         let settings = cfg.validate()?;
         let clustered = settings.config.server.is_clustered();
         let hub = Arc::new(LinkHub::new());
-        let factory = ClientFactory::new(
+        let factory = Arc::new(ClientFactory::new(
             settings,
             cfg.redacted_url(),
             cfg.connect_timeout,
             cfg.reconnect_max_delay,
             hub.clone(),
             TaskTracker::new(),
-        );
+        ));
         Ok(Self {
             factory,
             hub,
@@ -302,18 +303,27 @@ impl PeerTransport for RedisTransport {
     async fn reader(&self) -> Result<Box<dyn StreamReader>, TransportError> {
         self.check_open()?;
         let n = self.readers.fetch_add(1, Ordering::Relaxed);
+        if self.clustered {
+            // One client per hash slot read, made on first use.
+            return Ok(Box::new(ClusterReader::new(
+                self.factory.clone(),
+                format!("reader-{n}"),
+                self.block,
+                self.root.child_token(),
+            )));
+        }
         let owned = self
             .factory
-            .start_connected(format!("reader-{n}"), self.root.child_token())
+            .start_connected(
+                format!("reader-{n}"),
+                self.root.child_token(),
+                Use::Commands,
+            )
             .await
             .map_err(|e| TransportError::Disconnected {
                 reason: e.to_string(),
             })?;
-        Ok(Box::new(RedisReader::new(
-            owned,
-            self.block,
-            self.clustered,
-        )))
+        Ok(Box::new(RedisReader::new(owned, self.block)))
     }
 
     fn link(&self) -> watch::Receiver<Link> {
