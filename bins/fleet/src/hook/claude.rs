@@ -15,7 +15,8 @@
 //! Anything else is ignored with a reason.
 
 use crate::hook::op::{
-    Change, MAX_INPUT_CHARS, MAX_OUTPUT_CHARS, Mapped, Op, first_chars, title_from_prompt,
+    Change, HookInput, MAX_INPUT_CHARS, MAX_OUTPUT_CHARS, Mapped, Op, first_chars,
+    title_from_prompt,
 };
 use crate::hook::transcript;
 use model::{SessionStatus, Timestamp};
@@ -27,22 +28,16 @@ pub const AGENT: &str = "claude";
 
 /// Maps one hook input (the bytes Claude Code wrote on stdin) at time `at`.
 pub fn map(input: &[u8], at: Timestamp) -> Mapped {
-    let v: Value = match serde_json::from_slice(input) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => return Mapped::Ignored("the hook input is not a JSON object".into()),
-        Err(e) => return Mapped::Ignored(format!("the hook input is not JSON: {e}")),
+    let input = match HookInput::parse(input) {
+        Ok(i) => i,
+        Err(ignored) => return ignored,
     };
-    let text = |k: &str| v.get(k).and_then(Value::as_str);
-    let Some(session_id) = text("session_id") else {
-        return Mapped::Ignored("the hook input has no session_id".into());
-    };
-    if let Err(e) = model::requests::validate_session_id(session_id) {
-        return Mapped::Ignored(format!("the hook input's session_id is unusable: {e}"));
-    }
-    let Some(event) = text("hook_event_name") else {
-        return Mapped::Ignored("the hook input has no hook_event_name".into());
-    };
-    let cwd = text("cwd").map(str::to_owned);
+    let text = |k: &str| input.text(k);
+    let (session_id, event, cwd) = (
+        input.session_id.as_str(),
+        input.event.as_str(),
+        input.cwd.clone(),
+    );
     let op = |change| Op::update(at, session_id, AGENT, cwd.clone(), change);
     let update = |status, last_input: Option<String>, last_output: Option<String>| {
         op(Change::Update {
@@ -82,7 +77,11 @@ pub fn map(input: &[u8], at: Timestamp) -> Mapped {
             let message = text("message").unwrap_or("Claude Code needs your attention");
             update(SessionStatus::Waiting, None, out(message))
         }
-        "PermissionRequest" => update(SessionStatus::Waiting, None, out(&permission_message(&v))),
+        "PermissionRequest" => update(
+            SessionStatus::Waiting,
+            None,
+            out(&permission_message(&input.value)),
+        ),
         "Stop" => {
             let last = text("last_assistant_message")
                 .map(str::to_owned)

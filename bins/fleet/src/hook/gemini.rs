@@ -15,32 +15,26 @@
 //! the command prints `{}`.
 
 use crate::hook::op::{
-    Change, MAX_INPUT_CHARS, MAX_OUTPUT_CHARS, Mapped, Op, first_chars, title_from_prompt,
+    Change, HookInput, MAX_INPUT_CHARS, MAX_OUTPUT_CHARS, Mapped, Op, first_chars,
+    title_from_prompt,
 };
 use model::{SessionStatus, Timestamp};
-use serde_json::Value;
 
 /// The agent name sessions get.
 pub const AGENT: &str = "gemini";
 
 /// Maps one hook input at time `at`.
 pub fn map(input: &[u8], at: Timestamp) -> Mapped {
-    let v: Value = match serde_json::from_slice(input) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => return Mapped::Ignored("the hook input is not a JSON object".into()),
-        Err(e) => return Mapped::Ignored(format!("the hook input is not JSON: {e}")),
+    let input = match HookInput::parse(input) {
+        Ok(i) => i,
+        Err(ignored) => return ignored,
     };
-    let text = |k: &str| v.get(k).and_then(Value::as_str);
-    let Some(session_id) = text("session_id") else {
-        return Mapped::Ignored("the hook input has no session_id".into());
-    };
-    if let Err(e) = model::requests::validate_session_id(session_id) {
-        return Mapped::Ignored(format!("the hook input's session_id is unusable: {e}"));
-    }
-    let Some(event) = text("hook_event_name") else {
-        return Mapped::Ignored("the hook input has no hook_event_name".into());
-    };
-    let cwd = text("cwd").map(str::to_owned);
+    let text = |k: &str| input.text(k);
+    let (session_id, event, cwd) = (
+        input.session_id.as_str(),
+        input.event.as_str(),
+        input.cwd.clone(),
+    );
     let op = |change| Op::update(at, session_id, AGENT, cwd.clone(), change);
     let update = |status, only_if_changed, last_input, last_output, title_hint| {
         op(Change::Update {

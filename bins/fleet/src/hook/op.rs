@@ -136,6 +136,68 @@ pub enum Mapped {
     Ignored(String),
 }
 
+/// The part every agent's hook input shares: a JSON object with a usable
+/// `session_id`, a `hook_event_name` and usually a `cwd`.
+pub struct HookInput {
+    /// The whole input, for the event's own fields.
+    pub value: serde_json::Value,
+    /// The agent's session id (checked: it becomes the fleet's).
+    pub session_id: String,
+    /// `hook_event_name`.
+    pub event: String,
+    /// `cwd`, when given.
+    pub cwd: Option<String>,
+}
+
+impl HookInput {
+    /// Parses the common part of a hook input.
+    ///
+    /// # Errors
+    /// [`Mapped::Ignored`] with the reason, for an input that is no such object.
+    pub fn parse(input: &[u8]) -> Result<Self, Mapped> {
+        let value: serde_json::Value = match serde_json::from_slice(input) {
+            Ok(v @ serde_json::Value::Object(_)) => v,
+            Ok(_) => {
+                return Err(Mapped::Ignored(
+                    "the hook input is not a JSON object".into(),
+                ));
+            }
+            Err(e) => return Err(Mapped::Ignored(format!("the hook input is not JSON: {e}"))),
+        };
+        let text = |k: &str| {
+            value
+                .get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        let Some(session_id) = text("session_id") else {
+            return Err(Mapped::Ignored("the hook input has no session_id".into()));
+        };
+        if let Err(e) = model::requests::validate_session_id(&session_id) {
+            return Err(Mapped::Ignored(format!(
+                "the hook input's session_id is unusable: {e}"
+            )));
+        }
+        let Some(event) = text("hook_event_name") else {
+            return Err(Mapped::Ignored(
+                "the hook input has no hook_event_name".into(),
+            ));
+        };
+        let cwd = text("cwd");
+        Ok(Self {
+            value,
+            session_id,
+            event,
+            cwd,
+        })
+    }
+
+    /// A string field of the input.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.value.get(key).and_then(serde_json::Value::as_str)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
