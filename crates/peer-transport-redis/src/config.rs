@@ -30,8 +30,8 @@ const RECONNECT_MIN_DELAY_MS: u32 = 50;
 const RECONNECT_JITTER_MS: u32 = 100;
 
 /// The URL schemes accepted (PROTOCOL.md section 1, plus the TLS variants of
-/// cluster and sentinel).
-const SCHEMES: [&str; 6] = [
+/// cluster and sentinel), lower case.
+pub const SCHEMES: [&str; 6] = [
     "redis",
     "rediss",
     "redis-cluster",

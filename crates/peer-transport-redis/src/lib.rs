@@ -48,7 +48,9 @@ mod tls;
 mod transport;
 
 pub use cluster_reader::ClusterReader;
-pub use config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_RECONNECT_MAX_DELAY, MAX_BLOCK, RedisConfig};
+pub use config::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_RECONNECT_MAX_DELAY, MAX_BLOCK, RedisConfig, SCHEMES,
+};
 pub use error::Error;
 pub use reader::RedisReader;
 pub use tls::{RedisTls, TlsFile, TlsFileError};

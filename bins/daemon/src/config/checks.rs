@@ -9,15 +9,6 @@ use std::time::Duration;
 
 use super::{LogFormat, MAX_HEARTBEAT_MS, MIN_HEARTBEAT_MS};
 
-/// Redis URL schemes the transport understands.
-const REDIS_SCHEMES: [&str; 6] = [
-    "redis",
-    "rediss",
-    "redis-cluster",
-    "rediss-cluster",
-    "redis-sentinel",
-    "rediss-sentinel",
-];
 /// The largest token or secret file read.
 const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 /// The longest Unix socket path: `sun_path` holds it and its final NUL.
@@ -41,7 +32,10 @@ pub(super) fn check_redis(url: String) -> Result<String, String> {
     let Some((scheme, rest)) = url.split_once("://") else {
         return Err(format!("not a URL: expected one starting with {expected}"));
     };
-    if !REDIS_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme)) {
+    if !peer_transport_redis::SCHEMES
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(scheme))
+    {
         let shown = if scheme.len() <= 32
             && scheme
                 .chars()
