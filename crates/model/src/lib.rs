@@ -24,7 +24,7 @@ pub use metrics::Metrics;
 pub use requests::{NewSession, RefreshRequest, SessionPatch};
 pub use time::Timestamp;
 pub use transport::{
-    Link, LinkCause, LinkFailure, PeerTransport, StreamBatch, StreamCounts, StreamEntry, StreamId,
+    ALIVE_PRUNE, AliveBeat, AliveSet, Link, LinkCause, LinkFailure, PeerTransport, StreamBatch, StreamCounts, StreamEntry, StreamId,
     StreamReader, TransportError,
 };
 pub use types::{
