@@ -20,6 +20,11 @@ pub struct PeerSyncConfig {
     pub read_count: usize,
     /// Events appended per round trip at most.
     pub push_batch: usize,
+    /// Beat on the liveness set `NS:alive` (when the transport has one) and
+    /// send full heartbeats only when something changes. Off: a full
+    /// heartbeat every period, as the previous version did (for tests of a
+    /// mixed fleet and for baselines).
+    pub liveness: bool,
 }
 
 impl Default for PeerSyncConfig {
@@ -32,6 +37,7 @@ impl Default for PeerSyncConfig {
             request_timeout: Duration::from_secs(5),
             read_count: 1000,
             push_batch: 512,
+            liveness: true,
         }
     }
 }

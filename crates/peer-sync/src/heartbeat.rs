@@ -1,7 +1,17 @@
-//! The heartbeat task: announces this daemon every period, at once when
-//! local interest changes, and at once after the transport reconnects (so a
-//! Redis that came back empty learns about us, and peers re-check us).
+//! The heartbeat task: beats on the liveness set every half period
+//! (`liveness.rs`) and announces a full heartbeat only when something
+//! changed: at start (after the first beat, so that the set already holds
+//! this daemon when its heartbeat is read), when local interest changes,
+//! after the transport reconnects (so a Redis that came back empty learns
+//! about us, and peers re-check us), when the beat finds this daemon was
+//! not alive in the set, when a followed push generation moved, and every
+//! period while a previous-version peer is online. Without a liveness set
+//! it announces every period, as the previous version did.
+//!
+//! A full heartbeat goes to the presence stream and, when beating, to the
+//! roster `NS:computers`, where a joining daemon finds it.
 
+use crate::liveness::{Beats, beat_interval};
 use crate::sync::Shared;
 use model::wire::{Envelope, HeartbeatBody, Kind, PRESENCE_MAXLEN};
 use std::sync::Arc;
@@ -12,27 +22,67 @@ async fn announce(shared: &Shared) {
     let Some(me) = shared.cache.computers().into_iter().next() else {
         return;
     };
+    let period = shared.cfg.heartbeat;
     let body = HeartbeatBody {
         computer: me,
-        period_ms: u64::try_from(shared.cfg.heartbeat.as_millis()).unwrap_or(u64::MAX),
+        period_ms: u64::try_from(period.as_millis()).unwrap_or(u64::MAX),
         push_gen: shared.gens.now(),
+        alive_ms: shared
+            .beats
+            .then(|| u64::try_from(beat_interval(period).as_millis()).unwrap_or(u64::MAX)),
     };
     let env = Envelope::new(Kind::Heartbeat, &shared.me, &shared.boot, &body);
-    shared
+    if !shared
         .send(&shared.keys.presence(), &env, PRESENCE_MAXLEN)
-        .await;
+        .await
+    {
+        return;
+    }
+    shared.gens.announced(body.push_gen);
+    if shared.beats
+        && let Err(e) = shared
+            .transport
+            .put_record(
+                &shared.keys.computers(),
+                &shared.me,
+                &env.to_record(shared.secret()),
+            )
+            .await
+    {
+        tracing::warn!(error = %e, reason = "transport unavailable", "roster record not written; joining daemons see this one at its next heartbeat");
+    }
 }
 
 pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
     let mut interest = shared.cache.interest_changes();
     let mut link = shared.transport.link();
     let mut reconnects = link.borrow().reconnects;
-    let mut tick = tokio::time::interval(shared.cfg.heartbeat);
+    let every = if shared.beats {
+        beat_interval(shared.cfg.heartbeat)
+    } else {
+        shared.cfg.heartbeat
+    };
+    let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut beats = Beats::new();
+    let mut ticks = 0u64;
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
-            _ = tick.tick() => announce(&shared).await,
+            _ = tick.tick() => {
+                ticks += 1;
+                if !shared.beats {
+                    announce(&shared).await;
+                    continue;
+                }
+                let mut due = beats.beat(&shared).await;
+                // A previous-version peer judges us by full heartbeats.
+                due |= ticks % 2 == 1 && shared.peers.lock().legacy_online(shared.now());
+                due |= shared.gens.due();
+                if due {
+                    announce(&shared).await;
+                }
+            }
             () = shared.announce.notified() => announce(&shared).await,
             changed = interest.changed() => {
                 if changed.is_err() {
@@ -52,6 +102,10 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
                     tracing::info!(reconnects, "transport reconnected: re-announcing and checking positions");
                     shared.outage.store(true, Ordering::Release);
                     shared.check_gaps.store(true, Ordering::Release);
+                    if shared.beats {
+                        // Beat first: the set holds us before our heartbeat is read.
+                        beats.beat(&shared).await;
+                    }
                     announce(&shared).await;
                     shared.sync_interest().await;
                 }

@@ -2,8 +2,13 @@
 //! [`model::PeerTransport`] (Redis Streams in production, memory in tests).
 //!
 //! Read [`PeerSync`] first (`sync.rs`): it starts three owned tasks:
-//! - `heartbeat.rs` announces this daemon every period, at once when local
-//!   interest changes, and after every reconnect;
+//! - `heartbeat.rs` beats on the liveness set every half period
+//!   (`liveness.rs`: one transport call, which also reports the peers whose
+//!   deadline passed) and announces a full heartbeat only when something
+//!   changed: at start, when local interest changes, after every reconnect
+//!   or expiry of its own, when a followed push generation moved, and every
+//!   period while a previous-version peer is online (without a liveness
+//!   set: every period, as before);
 //! - `push.rs` appends this computer's own changes to its events stream,
 //!   only while an online peer watches them, and serves snapshot requests
 //!   in order with those pushes;
@@ -11,7 +16,8 @@
 //!   stream from the last processed ids, applies what it reads to the cache
 //!   (never re-pushing it), and re-snapshots on any gap.
 //!
-//! `entries.rs` is what the reader does with each entry; `peers.rs` and
+//! `entries.rs` is what the reader does with each entry; `peers.rs` (who
+//! is online, and by what proof), `gens.rs` and
 //! `feeds.rs` hold what the tasks share; `intake.rs` drops
 //! and counts bad entries; `snapshot.rs` builds and applies snapshots.
 //! This crate never names Redis, hyper or SQLite.
@@ -22,6 +28,7 @@ mod feeds;
 mod gens;
 mod heartbeat;
 mod intake;
+mod liveness;
 mod peers;
 mod push;
 mod receive;

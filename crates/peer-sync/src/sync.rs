@@ -47,6 +47,12 @@ pub(crate) struct Shared {
     pub(crate) gens: PushGens,
     /// Wakes the heartbeat task to announce at once.
     pub(crate) announce: Notify,
+    /// Liveness is by beats on `NS:alive` (configured, and the transport
+    /// has it); otherwise a full heartbeat every period.
+    pub(crate) beats: bool,
+    /// Set when the roster (`NS:computers` and the whole liveness set) must
+    /// be read again: presence was trimmed or vanished.
+    pub(crate) roster_due: AtomicBool,
 }
 
 impl Shared {
@@ -178,6 +184,7 @@ impl PeerSync {
     ) -> Self {
         let (req_tx, req_rx) = mpsc::unbounded_channel();
         let retention = cache.config().stale_retention;
+        let beats = cfg.liveness && transport.has_liveness();
         let shared = Arc::new(Shared {
             keys: Keys::new(&cfg.namespace),
             me: cache.local_name().to_owned(),
@@ -193,6 +200,8 @@ impl PeerSync {
             outage: AtomicBool::new(false),
             gens: PushGens::default(),
             announce: Notify::new(),
+            beats,
+            roster_due: AtomicBool::new(false),
         });
         let tasks = TaskTracker::new();
         let cancel = CancellationToken::new();
@@ -258,6 +267,15 @@ impl PeerSync {
         .unwrap_or(false);
         if !sent {
             tracing::warn!(reason = "transport unavailable", "could not say leave");
+        }
+        if self.shared.beats {
+            let quit = crate::liveness::quit(&self.shared);
+            if tokio::time::timeout(deadline / 4, quit).await.is_err() {
+                tracing::warn!(
+                    reason = "transport too slow",
+                    "left the liveness set to expire by itself"
+                );
+            }
         }
         self.cancel.cancel();
         tokio::time::timeout(deadline / 2, self.tasks.wait())
