@@ -475,7 +475,12 @@ mod tests {
 
     #[test]
     fn records_round_trip_and_stay_signed() {
-        let e = Envelope::new(Kind::Heartbeat, "a", "b1", &serde_json::json!({"x": "\u{e9}\n"}));
+        let e = Envelope::new(
+            Kind::Heartbeat,
+            "a",
+            "b1",
+            &serde_json::json!({"x": "\u{e9}\n"}),
+        );
         let rec = e.to_record(Some(b"s"));
         assert_eq!(Envelope::from_record(&rec, Some(b"s")).unwrap(), e);
         assert_eq!(

@@ -161,9 +161,7 @@ async fn read_set(shared: &Shared, roster: bool) -> bool {
                 tracing::info!(peer = %name, reason = "not alive in the liveness set", "peer offline");
             }
         }
-        alive
-            .keys()
-            .any(|m| *m != shared.me && !peers.knows(m))
+        alive.keys().any(|m| *m != shared.me && !peers.knows(m))
     };
     if unknown || roster {
         read_roster(shared, &alive, set.now_ms).await;

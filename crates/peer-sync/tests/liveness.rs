@@ -76,7 +76,10 @@ async fn a_silent_peer_is_offline_within_three_periods_of_its_last_beat() {
     let beat_at = last_beat - (PERIOD * 5 / 2).as_millis() as u64;
     let offline_at = cut_at + took.as_millis() as u64;
     let silent = Duration::from_millis(offline_at - beat_at);
-    assert!(silent >= PERIOD * 2, "not before 2 missed periods ({silent:?})");
+    assert!(
+        silent >= PERIOD * 2,
+        "not before 2 missed periods ({silent:?})"
+    );
     assert!(silent <= PERIOD * 3, "within 3 periods ({silent:?})");
     assert_eq!(nodes[1].cache.online_peers(), 1, "n2 stays online");
     // Back: its next beat finds it expired and it announces itself.

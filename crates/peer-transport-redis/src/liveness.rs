@@ -156,9 +156,12 @@ fn number(v: &Value) -> Option<u64> {
         Value::Double(d) if *d >= 0.0 => Some(d.round() as u64),
         other => {
             let text = other.as_str()?;
-            text.parse::<u64>()
-                .ok()
-                .or_else(|| text.parse::<f64>().ok().filter(|d| *d >= 0.0).map(|d| d.round() as u64))
+            text.parse::<u64>().ok().or_else(|| {
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|d| *d >= 0.0)
+                    .map(|d| d.round() as u64)
+            })
         }
     }
 }

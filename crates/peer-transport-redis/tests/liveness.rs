@@ -118,14 +118,20 @@ async fn beats_report_each_expiry_once_on_the_server_clock() {
     let server = RedisServer::start();
     let t = transport(&server).await;
     assert!(t.has_liveness());
-    let first = t.alive_beat(SET, "a", Duration::from_secs(30), 0).await.unwrap();
+    let first = t
+        .alive_beat(SET, "a", Duration::from_secs(30), 0)
+        .await
+        .unwrap();
     assert!(!first.was_alive, "a first beat finds no deadline");
     assert!(first.expired.is_empty());
     let wall = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as u64;
-    assert!(first.now_ms.abs_diff(wall) < 5_000, "the server's TIME in ms");
+    assert!(
+        first.now_ms.abs_diff(wall) < 5_000,
+        "the server's TIME in ms"
+    );
     let again = t
         .alive_beat(SET, "a", Duration::from_secs(30), first.now_ms)
         .await
@@ -134,7 +140,10 @@ async fn beats_report_each_expiry_once_on_the_server_clock() {
     assert!(again.now_ms >= first.now_ms);
 
     // b's deadline passes: a's next beats report it, once.
-    let b = t.alive_beat(SET, "b", Duration::from_millis(50), 0).await.unwrap();
+    let b = t
+        .alive_beat(SET, "b", Duration::from_millis(50), 0)
+        .await
+        .unwrap();
     let mut since = again.now_ms;
     let deadline = Instant::now() + PATIENCE;
     let expired = loop {
@@ -151,7 +160,11 @@ async fn beats_report_each_expiry_once_on_the_server_clock() {
     };
     assert_eq!(expired.len(), 1);
     assert_eq!(expired[0].0, "b");
-    assert_eq!(expired[0].1, b.now_ms + 50, "its deadline, on the server clock");
+    assert_eq!(
+        expired[0].1,
+        b.now_ms + 50,
+        "its deadline, on the server clock"
+    );
     let next = t
         .alive_beat(SET, "a", Duration::from_secs(30), since)
         .await
@@ -162,7 +175,10 @@ async fn beats_report_each_expiry_once_on_the_server_clock() {
     assert_eq!(set.members.len(), 2);
     let a = set.members.iter().find(|(m, _)| m == "a").unwrap();
     assert!(a.1 > set.now_ms, "a is alive");
-    let late = t.alive_beat(SET, "b", Duration::from_secs(30), 0).await.unwrap();
+    let late = t
+        .alive_beat(SET, "b", Duration::from_secs(30), 0)
+        .await
+        .unwrap();
     assert!(!late.was_alive, "b finds it expired");
 
     t.alive_remove(SET, "a").await.unwrap();
