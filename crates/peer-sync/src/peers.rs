@@ -338,3 +338,64 @@ impl Peers {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: Duration = Duration::from_secs(2);
+
+    fn beat(peers: &mut Peers, name: &str, now: Instant, entry_ms: u64) -> Heard {
+        peers.heartbeat(
+            name,
+            "b1",
+            Interest::default(),
+            P,
+            now,
+            (true, false),
+            entry_ms,
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_expiry_wins_over_older_heartbeats_and_yields_to_newer_ones() {
+        let mut peers = Peers::new(Duration::from_secs(600));
+        let t0 = Instant::now();
+        assert!(beat(&mut peers, "x", t0, 1_000).taken);
+        assert!(peers.expired("x", 5_000, t0));
+        assert!(!peers.expired("x", 6_000, t0), "reported once");
+        assert!(peers.online_names(t0).is_empty());
+        assert!(
+            !beat(&mut peers, "x", t0, 4_000).taken,
+            "read late: ignored"
+        );
+        assert!(peers.online_names(t0).is_empty());
+        assert!(beat(&mut peers, "x", t0, 5_001).taken);
+        assert_eq!(peers.online_names(t0), ["x"]);
+        assert!(!peers.expired("x", 5_000, t0), "older than its heartbeat");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn beats_prove_life_and_their_absence_takes_it_away() {
+        let mut peers = Peers::new(Duration::from_secs(600));
+        let t0 = Instant::now();
+        beat(&mut peers, "x", t0, 1);
+        peers.heartbeat("old", "b", Interest::default(), P, t0, (false, true), 1);
+        assert!(peers.legacy_online(t0));
+        let later = t0 + P * 10;
+        peers.confirmed(later - P);
+        assert_eq!(peers.online_names(later), ["x"], "proved alive by a beat");
+        assert!(!peers.legacy_online(later), "old is judged by heartbeats");
+        let judged = peers.judge(later + P * 3);
+        assert_eq!(judged.offline, ["x"], "no beat went through for 3 periods");
+        peers.confirmed(later + P * 3);
+        let judged = peers.judge(later + P * 3);
+        assert_eq!(judged.back, ["x"]);
+        assert!(!peers.interested_in("me", Topic::Sessions, later));
+        assert!(
+            peers
+                .prune(later + P * 3 + Duration::from_secs(601))
+                .contains(&"old".to_owned())
+        );
+    }
+}
