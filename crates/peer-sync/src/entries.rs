@@ -6,6 +6,7 @@
 
 use crate::gens::moved_past;
 use crate::intake::{decode, drop_entry};
+use crate::peers::Heartbeat;
 use crate::receive::Positions;
 use crate::snapshot;
 use crate::sync::{Request, Shared};
@@ -86,15 +87,15 @@ pub(crate) fn on_presence(shared: &Shared, stream: &str, entry: &StreamEntry, en
             let period = Duration::from_millis(body.period_ms);
             let legacy = body.alive_ms.is_none();
             let beats = shared.beats && !legacy;
-            let heard = shared.peers.lock().heartbeat(
-                &env.from,
-                &env.boot,
-                body.computer.interest.clone(),
+            let hb = Heartbeat {
+                boot: &env.boot,
+                interest: body.computer.interest.clone(),
                 period,
-                shared.now(),
-                (beats, legacy),
-                entry.id.ms,
-            );
+                beats,
+                legacy,
+                entry_ms: entry.id.ms,
+            };
+            let heard = shared.peers.lock().heartbeat(&env.from, hb, shared.now());
             if !heard.taken {
                 tracing::debug!(peer = %env.from, entry_id = %entry.id, reason = "older than the expiry the liveness set reported", "ignored heartbeat");
                 return;

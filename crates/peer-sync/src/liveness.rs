@@ -126,7 +126,7 @@ impl Beats {
             }
         }
         judge(shared);
-        if self.ticks % LAST_SEEN_EVERY == 0 {
+        if self.ticks.is_multiple_of(LAST_SEEN_EVERY) {
             refresh_last_seen(shared);
         }
         due

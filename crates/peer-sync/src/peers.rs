@@ -59,6 +59,22 @@ impl Peer {
     }
 }
 
+/// What a heartbeat says, for [`Peers::heartbeat`].
+pub(crate) struct Heartbeat<'a> {
+    /// The sender's boot id.
+    pub(crate) boot: &'a str,
+    /// What it watches.
+    pub(crate) interest: Interest,
+    /// Its period.
+    pub(crate) period: Duration,
+    /// Both it and this daemon use the liveness set.
+    pub(crate) beats: bool,
+    /// It has no `alive_ms`: a previous version.
+    pub(crate) legacy: bool,
+    /// When it was written, on the log's clock (its entry id).
+    pub(crate) entry_ms: u64,
+}
+
 /// What one heartbeat did to the table.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Heard {
@@ -107,20 +123,16 @@ impl Peers {
         }
     }
 
-    /// Records a heartbeat written at `entry_ms` (the log's clock: its
-    /// entry id). The peer `beats` when both it and this daemon use the
-    /// liveness set; it is `legacy` when its heartbeat has no `alive_ms`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn heartbeat(
-        &mut self,
-        name: &str,
-        boot: &str,
-        interest: Interest,
-        period: Duration,
-        now: Instant,
-        (beats, legacy): (bool, bool),
-        entry_ms: u64,
-    ) -> Heard {
+    /// Records a heartbeat from `name`, taken at `now`.
+    pub(crate) fn heartbeat(&mut self, name: &str, hb: Heartbeat<'_>, now: Instant) -> Heard {
+        let Heartbeat {
+            boot,
+            interest,
+            period,
+            beats,
+            legacy,
+            entry_ms,
+        } = hb;
         let p = self
             .by_name
             .entry(name.to_owned())
@@ -345,16 +357,19 @@ mod tests {
 
     const P: Duration = Duration::from_secs(2);
 
-    fn beat(peers: &mut Peers, name: &str, now: Instant, entry_ms: u64) -> Heard {
-        peers.heartbeat(
-            name,
-            "b1",
-            Interest::default(),
-            P,
-            now,
-            (true, false),
+    fn hb(beats: bool, entry_ms: u64) -> Heartbeat<'static> {
+        Heartbeat {
+            boot: "b1",
+            interest: Interest::default(),
+            period: P,
+            beats,
+            legacy: !beats,
             entry_ms,
-        )
+        }
+    }
+
+    fn beat(peers: &mut Peers, name: &str, now: Instant, entry_ms: u64) -> Heard {
+        peers.heartbeat(name, hb(true, entry_ms), now)
     }
 
     #[tokio::test(start_paused = true)]
@@ -380,7 +395,7 @@ mod tests {
         let mut peers = Peers::new(Duration::from_secs(600));
         let t0 = Instant::now();
         beat(&mut peers, "x", t0, 1);
-        peers.heartbeat("old", "b", Interest::default(), P, t0, (false, true), 1);
+        peers.heartbeat("old", hb(false, 1), t0);
         assert!(peers.legacy_online(t0));
         let later = t0 + P * 10;
         peers.confirmed(later - P);

@@ -191,7 +191,7 @@ fn scored(command: &'static str, v: Value) -> Result<Vec<(String, u64)>, Transpo
             v => vec![v],
         })
         .collect();
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err(bad_reply(command, "odd member/score list"));
     }
     flat.chunks(2)
@@ -243,7 +243,7 @@ fn parse_records(v: Value) -> Result<Vec<(String, Bytes)>, TransportError> {
             ));
         }
     };
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err(bad_reply("HGETALL", "odd field/value list"));
     }
     let mut out = Vec::with_capacity(flat.len() / 2);
