@@ -121,7 +121,21 @@ pub(super) async fn start_all(
         let mut set = JoinSet::new();
         for (i, name) in chunk.iter().enumerate() {
             let (url, name, cfg) = (url.to_owned(), name.clone(), cfg.clone());
-            set.spawn(async move { (i, Node::start(&url, &name, cfg).await) });
+            set.spawn(async move {
+                // A cold start of a whole fleet on 2 shared cores can time a
+                // connection out: a few more tries before giving up.
+                let mut tries = 0;
+                loop {
+                    tries += 1;
+                    match Node::start(&url, &name, cfg.clone()).await {
+                        Err(e) if tries < 4 => {
+                            eprintln!("scale: {name}: {e:#}; trying again");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
+                        r => return (i, r),
+                    }
+                }
+            });
         }
         let mut batch: Vec<(usize, Node)> = Vec::with_capacity(chunk.len());
         while let Some(joined) = set.join_next().await {
