@@ -18,9 +18,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio_util::sync::CancellationToken;
 
-async fn announce(shared: &Shared) {
+/// Sends a full heartbeat (and, when beating, its roster record); returns
+/// whether both went through: if not, the caller announces again at the
+/// next beat, since a join or a change that nobody read would otherwise
+/// stay unknown until the next change.
+async fn announce(shared: &Shared) -> bool {
     let Some(me) = shared.cache.computers().into_iter().next() else {
-        return;
+        return false;
     };
     let period = shared.cfg.heartbeat;
     let body = HeartbeatBody {
@@ -36,7 +40,7 @@ async fn announce(shared: &Shared) {
         .send(&shared.keys.presence(), &env, PRESENCE_MAXLEN)
         .await
     {
-        return;
+        return false;
     }
     shared.gens.announced(body.push_gen);
     if shared.beats
@@ -49,8 +53,10 @@ async fn announce(shared: &Shared) {
             )
             .await
     {
-        tracing::warn!(error = %e, reason = "transport unavailable", "roster record not written; joining daemons see this one at its next heartbeat");
+        tracing::warn!(error = %e, reason = "transport unavailable", "roster record not written; announcing again at the next beat");
+        return false;
     }
+    true
 }
 
 pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
@@ -66,6 +72,8 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut beats = Beats::new();
     let mut ticks = 0u64;
+    // The last full heartbeat did not go through: announce at the next beat.
+    let mut unsent = false;
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -75,21 +83,21 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
                     announce(&shared).await;
                     continue;
                 }
-                let mut due = beats.beat(&shared).await;
+                let mut due = beats.beat(&shared).await || unsent;
                 // A previous-version peer judges us by full heartbeats.
                 due |= ticks % 2 == 1 && shared.peers.lock().legacy_online(shared.now());
                 due |= shared.gens.due();
                 if due {
-                    announce(&shared).await;
+                    unsent = !announce(&shared).await;
                 }
             }
-            () = shared.announce.notified() => announce(&shared).await,
+            () = shared.announce.notified() => unsent = !announce(&shared).await,
             changed = interest.changed() => {
                 if changed.is_err() {
                     return;
                 }
                 interest.borrow_and_update();
-                announce(&shared).await;
+                unsent = !announce(&shared).await;
                 shared.sync_interest().await;
             }
             changed = link.changed() => {
@@ -106,7 +114,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
                         // Beat first: the set holds us before our heartbeat is read.
                         beats.beat(&shared).await;
                     }
-                    announce(&shared).await;
+                    unsent = !announce(&shared).await;
                     shared.sync_interest().await;
                 }
             }

@@ -187,8 +187,13 @@ pub(super) async fn until_all_see(
             return Ok(start.elapsed());
         }
         if start.elapsed() > patience {
+            let counts: Vec<usize> = nodes.iter().map(|n| n.cache.online_peers()).collect();
+            let (min, max) = (
+                counts.iter().min().copied().unwrap_or(0),
+                counts.iter().max().copied().unwrap_or(0),
+            );
             anyhow::bail!(
-                "{behind} of {} nodes do not see {peers} peers after {patience:?}",
+                "{behind} of {} nodes do not see {peers} peers after {patience:?} (they see {min} to {max})",
                 nodes.len()
             );
         }
