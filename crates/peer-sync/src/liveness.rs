@@ -62,6 +62,11 @@ pub(crate) struct Beats {
     read_at: u64,
     /// The beats are failing (logged once per outage).
     failing: bool,
+    /// The last whole-set read found a live member this daemon does not
+    /// know: the roster is read if the next one still does (a join's
+    /// heartbeat may just be on its way; reading 1,000 records for it
+    /// would be waste).
+    unknown: bool,
 }
 
 impl Beats {
@@ -71,6 +76,7 @@ impl Beats {
             ticks: 0,
             read_at: 1,
             failing: false,
+            unknown: false,
         }
     }
 
@@ -119,10 +125,15 @@ impl Beats {
         }
         let roster = shared.roster_due.swap(false, Ordering::AcqRel);
         if self.ticks >= self.read_at || roster {
-            if read_set(shared, roster).await {
-                self.read_at = self.ticks + FULL_READ_EVERY;
-            } else if roster {
-                shared.roster_due.store(true, Ordering::Release);
+            // At start (the first read) the roster is read in any case.
+            let first = self.ticks == 1;
+            match read_set(shared, roster, first || self.unknown).await {
+                Some(unknown) => {
+                    self.unknown = unknown;
+                    self.read_at = self.ticks + FULL_READ_EVERY;
+                }
+                None if roster => shared.roster_due.store(true, Ordering::Release),
+                None => {}
             }
         }
         judge(shared);
@@ -134,15 +145,17 @@ impl Beats {
 }
 
 /// Reads the whole liveness set: known beating peers absent or past their
-/// deadline are expired, those alive again are cleared; when a live member
-/// is unknown (or `roster` asks), the roster is read and every live
-/// member's record taken as its heartbeat. Returns whether it went through.
-async fn read_set(shared: &Shared, roster: bool) -> bool {
+/// deadline are expired, those alive again are cleared; the roster is
+/// read, and every live member's record taken as its heartbeat, when
+/// `roster` says so (presence entries were lost) or when a live member is
+/// unknown and `if_unknown` allows it. Returns whether a live member is
+/// unknown, or `None` when the set could not be read.
+async fn read_set(shared: &Shared, roster: bool, if_unknown: bool) -> Option<bool> {
     let set = match shared.transport.alive_members(&shared.keys.alive()).await {
         Ok(set) => set,
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the liveness set; trying again at the next beat");
-            return false;
+            return None;
         }
     };
     let alive: HashMap<&str, u64> = set
@@ -163,10 +176,11 @@ async fn read_set(shared: &Shared, roster: bool) -> bool {
         }
         alive.keys().any(|m| *m != shared.me && !peers.knows(m))
     };
-    if unknown || roster {
+    if roster || (unknown && if_unknown) {
         read_roster(shared, &alive, set.now_ms).await;
+        return Some(false);
     }
-    true
+    Some(unknown)
 }
 
 /// Takes the record of every live member of the roster as its heartbeat,

@@ -21,6 +21,9 @@ use tokio_util::task::TaskTracker;
 /// How many nodes connect at once while the fleet starts.
 const START_BATCH: usize = 20;
 
+/// The pause between two batches of starting nodes.
+const START_PAUSE: Duration = Duration::from_millis(250);
+
 /// How long one node may take to connect while hundreds start (a cold
 /// start of the whole fleet is the busiest moment: every join is read by
 /// every node started before it).
@@ -144,6 +147,8 @@ pub(super) async fn start_all(
         }
         batch.sort_by_key(|(i, _)| *i);
         nodes.extend(batch.into_iter().map(|(_, n)| n));
+        // Paced, as computers boot: every join is read by every node.
+        tokio::time::sleep(START_PAUSE).await;
     }
     Ok(nodes)
 }
