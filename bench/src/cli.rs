@@ -1,6 +1,6 @@
 //! The command line: `bench <scenario>|all [--quick] [--markdown PATH]`,
 //! `bench propagate --cluster`,
-//! and `bench soak [--minutes N] [--seed N]`.
+//! `bench soak [--minutes N] [--seed N]` and `bench scale [--quick]`.
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 #[command(name = "bench")]
 pub struct Args {
     /// read, propagate, throughput, idle, fanout, memory, or all (which
-    /// does not include soak); soak only by name
+    /// does not include soak or scale); soak and scale only by name
     pub scenario: String,
     /// Smoke mode: every scenario briefly with small sizes (no verdicts)
     #[arg(long)]
@@ -29,4 +29,10 @@ pub struct Args {
     /// soak: the seed of the faults and the writes (default: from the clock)
     #[arg(long)]
     pub seed: Option<u64>,
+    /// scale (internal): measure one fleet of this size in this process
+    #[arg(long, hide = true)]
+    pub scale_one: Option<usize>,
+    /// scale (internal, with --scale-one): the previous presence design
+    #[arg(long, hide = true)]
+    pub previous: bool,
 }

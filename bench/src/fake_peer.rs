@@ -160,6 +160,8 @@ async fn heartbeats(redis: Redis, keys: Keys, ghosts: Arc<Vec<Ghost>>) -> anyhow
                 },
                 period_ms,
                 push_gen: model::wire::PushGen::default(),
+                // Ghosts are previous-version peers: no liveness beats.
+                alive_ms: None,
             };
             let env = Envelope::new(Kind::Heartbeat, &g.name, &g.boot, &body);
             let cap = (

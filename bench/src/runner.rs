@@ -29,7 +29,13 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         cluster: args.cluster,
         soak_minutes: args.minutes,
         seed: args.seed,
+        scale_one: args.scale_one,
+        previous: args.previous,
     };
+    if ctx.scale_one.is_some() {
+        // A child of `scale`: only its result line on stdout.
+        return scenarios::run(&args.scenario, &ctx).await.map(|_| true);
+    }
     let machine = machine::describe();
     println!("fleetcache bench: {}", names.join(", "));
     let age = std::fs::metadata(&ctx.fleetd)
@@ -73,7 +79,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
                 outcomes.push(Outcome {
                     scenario: scenarios::ALL
                         .iter()
-                        .chain(&["soak"])
+                        .chain(&["soak", "scale"])
                         .find(|n| *n == name)
                         .copied()
                         .unwrap_or("?"),

@@ -1,5 +1,5 @@
-//! The six scenarios of issue 5, `forward` (issue 11), and the `soak`
-//! (run only by name), one module each, all the same shape:
+//! The six scenarios of issue 5, `forward` (issue 11), and the `soak` and
+//! `scale` (issue 9; run only by name), one module each, all the same shape:
 //! `run(&Ctx) -> ScenarioReport`. Each starts what it measures (Redis,
 //! daemons, clients), warms up, measures, measures its baseline in the same
 //! run, and stops everything it started before returning.
@@ -10,6 +10,7 @@ mod idle;
 mod memory;
 mod propagate;
 mod read;
+mod scale;
 mod soak;
 mod throughput;
 
@@ -31,6 +32,12 @@ pub struct Ctx {
     pub soak_minutes: u64,
     /// `soak` only: the seed of its faults and writes (else from the clock).
     pub seed: Option<u64>,
+    /// `scale` only: measure this one fleet size in this process and print
+    /// the result for the parent run (each size runs in a child process, so
+    /// memory and CPU are its own).
+    pub scale_one: Option<usize>,
+    /// `scale` only, with `scale_one`: the previous presence design.
+    pub previous: bool,
 }
 
 impl Ctx {
@@ -40,8 +47,8 @@ impl Ctx {
     }
 }
 
-/// The scenarios in the order `all` runs them. `soak` is not among them:
-/// it runs for many minutes and only when asked for by name.
+/// The scenarios in the order `all` runs them. `soak` and `scale` are not
+/// among them: they run for many minutes and only when asked for by name.
 pub const ALL: [&str; 7] = [
     "read",
     "propagate",
@@ -66,8 +73,9 @@ pub async fn run(name: &str, ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         "fanout" | "fan-out" => fanout::run(ctx).await?,
         "memory" => memory::run(ctx).await?,
         "soak" => soak::run(ctx).await?,
+        "scale" => scale::run(ctx).await?,
         other => bail!(
-            "unknown scenario {other:?}: one of {}, soak, or all",
+            "unknown scenario {other:?}: one of {}, soak, scale, or all",
             ALL.join(", ")
         ),
     };

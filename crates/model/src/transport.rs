@@ -1,8 +1,10 @@
 //! The [`PeerTransport`]: what the peer protocol needs from a shared log of
 //! streams (Redis Streams in production, memory in tests). Nothing
 //! Redis-specific leaks through it: ids, append with approximate trimming,
-//! blocking reads of several streams from given ids, and the oldest and
-//! newest id a stream still holds (to detect trimming).
+//! blocking reads of several streams from given ids, the oldest and
+//! newest id a stream still holds (to detect trimming), and (optional) a
+//! liveness set of deadlines on the log's own clock plus a hash of records,
+//! so that presence costs O(1) per daemon per period.
 
 use std::fmt;
 use std::time::Duration;
@@ -75,6 +77,42 @@ pub struct StreamCounts {
 
 /// The entries one stream returned from a read.
 pub type StreamBatch = (String, Vec<StreamEntry>);
+
+/// Members of a liveness set whose deadline passed longer ago than this
+/// (one day) are removed from it by the next beat.
+pub const ALIVE_PRUNE: Duration = Duration::from_secs(24 * 3600);
+
+/// What one liveness beat ([`PeerTransport::alive_beat`]) saw, on the
+/// log's own clock (milliseconds, the clock stream ids come from), which
+/// every daemon shares.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AliveBeat {
+    /// The log's clock when it took the beat.
+    pub now_ms: u64,
+    /// Whether the beating member's previous deadline was still ahead: `false`
+    /// at its first beat, after it was silent past its deadline, or when the
+    /// log lost the set (restarted empty).
+    pub was_alive: bool,
+    /// Members whose deadline fell in `(since_ms, now_ms]`, with it.
+    pub expired: Vec<(String, u64)>,
+}
+
+/// The whole liveness set ([`PeerTransport::alive_members`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AliveSet {
+    /// The log's clock when it was read.
+    pub now_ms: u64,
+    /// Every member with its deadline (passed or not).
+    pub members: Vec<(String, u64)>,
+}
+
+/// The error of a liveness or record call on a transport without them.
+fn unsupported(command: &'static str) -> TransportError {
+    TransportError::Command {
+        command,
+        reason: "not supported by this transport".into(),
+    }
+}
 
 /// The state of the link to the shared log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -266,6 +304,79 @@ pub trait PeerTransport: Send + Sync + 'static {
     async fn counts(&self, stream: &str) -> Result<Option<StreamCounts>, TransportError> {
         let _ = stream;
         Ok(None)
+    }
+
+    /// Whether this transport has the liveness set and the record hash
+    /// below; without them the protocol falls back to a full heartbeat
+    /// every period.
+    fn has_liveness(&self) -> bool {
+        false
+    }
+
+    /// One liveness beat, atomically on the log's clock `now`: sets
+    /// `member`'s deadline in the set `key` to `now + ttl`, removes members
+    /// whose deadline is older than [`ALIVE_PRUNE`], and reports the
+    /// members whose deadline fell in `(since_ms, now]`.
+    ///
+    /// # Errors
+    /// [`TransportError`] when the beat could not be taken (or the
+    /// transport has no liveness set).
+    async fn alive_beat(
+        &self,
+        key: &str,
+        member: &str,
+        ttl: Duration,
+        since_ms: u64,
+    ) -> Result<AliveBeat, TransportError> {
+        let _ = (key, member, ttl, since_ms);
+        Err(unsupported("ALIVE"))
+    }
+
+    /// Every member of the liveness set `key` with its deadline, and the
+    /// log's clock.
+    ///
+    /// # Errors
+    /// [`TransportError`] when the set could not be read.
+    async fn alive_members(&self, key: &str) -> Result<AliveSet, TransportError> {
+        let _ = key;
+        Err(unsupported("ALIVE"))
+    }
+
+    /// Removes `member` from the liveness set `key` (a graceful stop).
+    ///
+    /// # Errors
+    /// [`TransportError`] when it could not be removed.
+    async fn alive_remove(&self, key: &str, member: &str) -> Result<(), TransportError> {
+        let _ = (key, member);
+        Err(unsupported("ALIVE"))
+    }
+
+    /// Sets `field` of the record hash `key` to `value`.
+    ///
+    /// # Errors
+    /// [`TransportError`] when it could not be written.
+    async fn put_record(&self, key: &str, field: &str, value: &[u8]) -> Result<(), TransportError> {
+        let _ = (key, field, value);
+        Err(unsupported("HSET"))
+    }
+
+    /// Every field of the record hash `key` with its value (empty when the
+    /// hash does not exist).
+    ///
+    /// # Errors
+    /// [`TransportError`] when it could not be read.
+    async fn records(&self, key: &str) -> Result<Vec<(String, bytes::Bytes)>, TransportError> {
+        let _ = key;
+        Err(unsupported("HGETALL"))
+    }
+
+    /// Removes `field` from the record hash `key`.
+    ///
+    /// # Errors
+    /// [`TransportError`] when it could not be removed.
+    async fn remove_record(&self, key: &str, field: &str) -> Result<(), TransportError> {
+        let _ = (key, field);
+        Err(unsupported("HDEL"))
     }
 
     /// A reader with its own connection, for blocking reads.

@@ -36,6 +36,19 @@ impl Keys {
         format!("{}:presence", self.ns)
     }
 
+    /// `NS:alive`: the liveness set (sorted set: computer -> the deadline
+    /// of its last beat, on the Redis server's clock).
+    pub fn alive(&self) -> String {
+        format!("{}:alive", self.ns)
+    }
+
+    /// `NS:computers`: every beating computer's last full heartbeat entry
+    /// (hash: computer -> the entry as a record), read by a daemon that
+    /// joins or lost track of the presence stream.
+    pub fn computers(&self) -> String {
+        format!("{}:computers", self.ns)
+    }
+
     /// `NS:events:{C}` (the braces are a Redis Cluster hash tag).
     pub fn events(&self, computer: &str) -> String {
         format!("{}:events:{{{computer}}}", self.ns)
@@ -269,6 +282,35 @@ impl Envelope {
         })
     }
 
+    /// The entry as one record value (for `NS:computers`): a JSON object
+    /// of its fields, each a string, signed like the entry.
+    pub fn to_record(&self, secret: Option<&[u8]>) -> Vec<u8> {
+        let map: std::collections::BTreeMap<&str, String> = self
+            .to_fields(secret)
+            .into_iter()
+            .map(|(k, v)| (k, String::from_utf8_lossy(&v).into_owned()))
+            .collect();
+        serde_json::to_vec(&map).unwrap_or_default()
+    }
+
+    /// Decodes and verifies a record written by [`Envelope::to_record`].
+    ///
+    /// # Errors
+    /// [`WireError::Body`] when it is not such a record, else what
+    /// [`Envelope::from_fields`] finds.
+    pub fn from_record(record: &[u8], secret: Option<&[u8]>) -> Result<Self, WireError> {
+        if record.len() > MAX_BODY_BYTES * 2 {
+            return Err(WireError::TooLarge(record.len()));
+        }
+        let map: std::collections::BTreeMap<String, String> =
+            serde_json::from_slice(record).map_err(|e| WireError::Body(e.to_string()))?;
+        let fields: Vec<(String, Bytes)> = map
+            .into_iter()
+            .map(|(k, v)| (k, Bytes::from(v.into_bytes())))
+            .collect();
+        Self::from_fields(&fields, secret)
+    }
+
     /// Parses the body as `T`.
     ///
     /// # Errors
@@ -290,6 +332,13 @@ pub struct HeartbeatBody {
     /// (absent from older daemons: zero).
     #[serde(default)]
     pub push_gen: PushGen,
+    /// How often the sender beats on the liveness set `NS:alive`, in
+    /// milliseconds. Present: its liveness is its deadline there, and full
+    /// heartbeats come only when something changes. Absent (a previous
+    /// version): it is judged by its heartbeats, and senders announce a
+    /// full heartbeat every period while it is online.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alive_ms: Option<u64>,
 }
 
 /// Per topic, how many times a daemon left some of its own changes out of
@@ -425,11 +474,35 @@ mod tests {
     }
 
     #[test]
+    fn records_round_trip_and_stay_signed() {
+        let e = Envelope::new(
+            Kind::Heartbeat,
+            "a",
+            "b1",
+            &serde_json::json!({"x": "\u{e9}\n"}),
+        );
+        let rec = e.to_record(Some(b"s"));
+        assert_eq!(Envelope::from_record(&rec, Some(b"s")).unwrap(), e);
+        assert_eq!(
+            Envelope::from_record(&rec, Some(b"t")).unwrap_err(),
+            WireError::BadSignature
+        );
+        assert!(matches!(
+            Envelope::from_record(b"[1]", None),
+            Err(WireError::Body(_))
+        ));
+        assert_eq!(Envelope::from_record(&e.to_record(None), None).unwrap(), e);
+    }
+
+    #[test]
     fn keys_are_hash_tagged() {
         let k = Keys::new("fleet");
         assert_eq!(k.events("alpha"), "fleet:events:{alpha}");
         assert_eq!(k.inbox("alpha"), "fleet:inbox:{alpha}");
         assert_eq!(k.owner_of("fleet:events:{alpha}"), Some("alpha"));
         assert_eq!(k.owner_of("other:events:{alpha}"), None);
+        assert_eq!(k.alive(), "fleet:alive");
+        assert_eq!(k.computers(), "fleet:computers");
+        assert_eq!(k.owner_of("fleet:computers"), None);
     }
 }

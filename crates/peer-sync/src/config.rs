@@ -30,6 +30,11 @@ pub struct PeerSyncConfig {
     pub remote_writes_memory: usize,
     /// How long the owner remembers an answered forwarded write.
     pub remote_writes_memory_ttl: Duration,
+    /// Beat on the liveness set `NS:alive` (when the transport has one) and
+    /// send full heartbeats only when something changes. Off: a full
+    /// heartbeat every period, as the previous version did (for tests of a
+    /// mixed fleet and for baselines).
+    pub liveness: bool,
 }
 
 impl Default for PeerSyncConfig {
@@ -46,6 +51,7 @@ impl Default for PeerSyncConfig {
             forward_timeout: Duration::from_secs(3),
             remote_writes_memory: 4096,
             remote_writes_memory_ttl: Duration::from_secs(600),
+            liveness: true,
         }
     }
 }

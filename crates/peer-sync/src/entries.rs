@@ -7,6 +7,7 @@
 
 use crate::gens::moved_past;
 use crate::intake::{decode, drop_entry};
+use crate::peers::Heartbeat;
 use crate::receive::Positions;
 use crate::snapshot;
 use crate::sync::{Request, Shared};
@@ -58,7 +59,9 @@ fn forged_from(from: String, stream: &str) -> WireError {
     }
 }
 
-fn on_presence(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope) {
+/// A heartbeat or `leave` (from the presence stream, or a roster record
+/// taken as a heartbeat written at the entry's id).
+pub(crate) fn on_presence(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope) {
     if env.from == shared.me {
         return;
     }
@@ -84,15 +87,23 @@ fn on_presence(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope
                 );
             }
             let period = Duration::from_millis(body.period_ms);
-            let changed_boot = shared.peers.lock().heartbeat(
-                &env.from,
-                &env.boot,
-                body.computer.interest.clone(),
+            let legacy = body.alive_ms.is_none();
+            let beats = shared.beats && !legacy;
+            let hb = Heartbeat {
+                boot: &env.boot,
+                interest: body.computer.interest.clone(),
                 period,
-                shared.now(),
-            );
+                beats,
+                legacy,
+                entry_ms: entry.id.ms,
+            };
+            let heard = shared.peers.lock().heartbeat(&env.from, hb, shared.now());
+            if !heard.taken {
+                tracing::debug!(peer = %env.from, entry_id = %entry.id, reason = "older than the expiry the liveness set reported", "ignored heartbeat");
+                return;
+            }
             let mut feeds = shared.feeds.lock();
-            if changed_boot.is_some() {
+            if heard.changed_boot.is_some() {
                 tracing::info!(peer = %env.from, boot = %env.boot, "peer restarted: re-snapshotting");
                 feeds.reset(&env.from);
             } else if feeds.by_computer.get(&env.from).is_some_and(|f| {
@@ -108,7 +119,12 @@ fn on_presence(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope
                 feeds.reset(&env.from);
             }
             drop(feeds);
-            shared.cache.peer_heartbeat(body.computer, period);
+            let judged_by = if beats {
+                crate::liveness::CACHE_PERIOD
+            } else {
+                period
+            };
+            shared.cache.peer_heartbeat(body.computer, judged_by);
         }
         Kind::Leave => {
             tracing::info!(peer = %env.from, "peer left");

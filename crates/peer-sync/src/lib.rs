@@ -2,8 +2,13 @@
 //! [`model::PeerTransport`] (Redis Streams in production, memory in tests).
 //!
 //! Read [`PeerSync`] first (`sync.rs`): it starts three owned tasks:
-//! - `heartbeat.rs` announces this daemon every period, at once when local
-//!   interest changes, and after every reconnect;
+//! - `heartbeat.rs` beats on the liveness set every half period
+//!   (`liveness.rs`: one transport call, which also reports the peers whose
+//!   deadline passed) and announces a full heartbeat only when something
+//!   changed: at start, when local interest changes, after every reconnect
+//!   or expiry of its own, when a followed push generation moved, and every
+//!   period while a previous-version peer is online (without a liveness
+//!   set: every period, as before);
 //! - `push.rs` appends this computer's own changes to its events stream,
 //!   only while an online peer watches them, and serves snapshot requests
 //!   in order with those pushes;
@@ -17,8 +22,9 @@
 //! the owner's task that applies them through [`ApplyWrites`] at most once
 //! per id (`recent.rs` remembers the answers).
 //!
-//! `entries.rs` is what the reader does with each entry; `peers.rs` and
-//! `feeds.rs` hold what the tasks share; `intake.rs` drops
+//! `entries.rs` is what the reader does with each entry; `liveness.rs`
+//! beats on the liveness set; `peers.rs` (who is online, and by what proof),
+//! `gens.rs` and `feeds.rs` hold what the tasks share; `intake.rs` drops
 //! and counts bad entries; `snapshot.rs` builds and applies snapshots.
 //! This crate never names Redis, hyper or SQLite.
 
@@ -29,6 +35,7 @@ mod forward;
 mod gens;
 mod heartbeat;
 mod intake;
+mod liveness;
 mod outage;
 mod peers;
 mod push;

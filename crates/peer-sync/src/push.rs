@@ -211,17 +211,13 @@ async fn serve(shared: &Shared, req: Request) {
             return;
         }
     };
+    let push_gen = shared.gens.now();
+    shared.gens.served(&req.topics, push_gen);
     let env = Envelope {
         kind: Kind::Response,
         from: shared.me.clone(),
         boot: shared.boot.clone(),
-        body: snapshot::response(
-            &shared.cache,
-            &req.id,
-            &req.topics,
-            events_id,
-            shared.gens.now(),
-        ),
+        body: snapshot::response(&shared.cache, &req.id, &req.topics, events_id, push_gen),
     };
     tracing::debug!(peer = %req.from, %events_id, "serving snapshot");
     shared

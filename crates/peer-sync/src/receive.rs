@@ -153,19 +153,31 @@ fn read_set(shared: &Shared, pos: &Positions) -> Vec<(String, StreamId)> {
 async fn check_gaps(shared: &Shared, pos: &mut Positions) {
     let after_outage = shared.outage.load(Ordering::Acquire);
     let mut failed = false;
+    let presence = shared.keys.presence();
     for (stream, at) in [
-        (shared.keys.presence(), &mut pos.presence),
+        (presence.clone(), &mut pos.presence),
         (shared.keys.inbox(&shared.me), &mut pos.inbox),
     ] {
-        match shared.transport.bounds(&stream).await {
-            Ok(Some((_, last))) if last < *at => *at = StreamId::ZERO,
-            Ok(None) => *at = StreamId::ZERO,
-            Ok(_) => {}
+        let lost = match shared.transport.bounds(&stream).await {
+            Ok(Some((_, last))) if last < *at => {
+                *at = StreamId::ZERO;
+                true
+            }
+            Ok(None) => {
+                *at = StreamId::ZERO;
+                true
+            }
+            Ok(Some((first, _))) => first > *at && *at != StreamId::ZERO,
             Err(e) => {
                 tracing::warn!(stream, error = %e, "cannot check stream position");
                 shared.check_gaps.store(true, Ordering::Release);
                 failed = true;
+                false
             }
+        };
+        if lost && stream == presence && shared.beats {
+            // Heartbeats may be gone unread: the roster has the latest.
+            shared.roster_due.store(true, Ordering::Release);
         }
     }
     let watched: Vec<(String, StreamId)> = {

@@ -61,6 +61,12 @@ pub(crate) struct Shared {
     pub(crate) pending_writes: Mutex<PendingWrites>,
     /// Forwarded writes from peers, for the owner task to apply.
     pub(crate) remote_writes: mpsc::Sender<remote_writes::Incoming>,
+    /// Liveness is by beats on `NS:alive` (configured, and the transport
+    /// has it); otherwise a full heartbeat every period.
+    pub(crate) beats: bool,
+    /// Set when the roster (`NS:computers` and the whole liveness set) must
+    /// be read again: presence was trimmed or vanished.
+    pub(crate) roster_due: AtomicBool,
 }
 
 impl Shared {
@@ -217,6 +223,7 @@ impl PeerSync {
         let (req_tx, req_rx) = mpsc::unbounded_channel();
         let (writes_tx, writes_rx) = mpsc::channel(REMOTE_WRITES_QUEUE);
         let retention = cache.config().stale_retention;
+        let beats = cfg.liveness && transport.has_liveness();
         let shared = Arc::new(Shared {
             keys: Keys::new(&cfg.namespace),
             me: cache.local_name().to_owned(),
@@ -235,6 +242,8 @@ impl PeerSync {
             announce: Notify::new(),
             pending_writes: Mutex::new(PendingWrites::default()),
             remote_writes: writes_tx,
+            beats,
+            roster_due: AtomicBool::new(false),
         });
         let tasks = TaskTracker::new();
         let cancel = CancellationToken::new();
@@ -311,6 +320,15 @@ impl PeerSync {
         .unwrap_or(false);
         if !sent {
             tracing::warn!(reason = "transport unavailable", "could not say leave");
+        }
+        if self.shared.beats {
+            let quit = crate::liveness::quit(&self.shared);
+            if tokio::time::timeout(deadline / 4, quit).await.is_err() {
+                tracing::warn!(
+                    reason = "transport too slow",
+                    "left the liveness set to expire by itself"
+                );
+            }
         }
         self.cancel.cancel();
         tokio::time::timeout(deadline / 2, self.tasks.wait())

@@ -5,7 +5,11 @@
 use crate::hub::MemoryHub;
 use crate::reader::MemoryReader;
 use bytes::Bytes;
-use model::{Link, PeerTransport, StreamCounts, StreamId, StreamReader, TransportError};
+use model::{
+    AliveBeat, AliveSet, Link, PeerTransport, StreamCounts, StreamId, StreamReader, TransportError,
+};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// The state one client shares with its clones and its readers: its name
@@ -14,6 +18,8 @@ use tokio::sync::watch;
 pub(crate) struct ClientShared {
     name: String,
     link: watch::Sender<Link>,
+    /// Transport calls made (see `MemoryHub::calls`).
+    calls: AtomicU64,
 }
 
 impl ClientShared {
@@ -26,7 +32,18 @@ impl ClientShared {
         Self {
             name: name.to_owned(),
             link,
+            calls: AtomicU64::new(0),
         }
+    }
+
+    /// Counts one transport call.
+    pub(crate) fn count_call(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Transport calls made so far.
+    pub(crate) fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
     }
 
     /// Whether the link is up.
@@ -145,6 +162,7 @@ impl PeerTransport for MemoryTransport {
         fields: &[(&str, &[u8])],
         max_len: usize,
     ) -> Result<StreamId, TransportError> {
+        self.client.count_call();
         self.client.check()?;
         let ids = self
             .hub
@@ -163,19 +181,74 @@ impl PeerTransport for MemoryTransport {
         entries: &[Vec<(&str, &[u8])>],
         max_len: usize,
     ) -> Result<Vec<StreamId>, TransportError> {
+        self.client.count_call();
         self.client.check()?;
         let owned = entries.iter().map(|e| owned_fields(e)).collect();
         Ok(self.hub.append(stream, owned, Some(max_len)))
     }
 
     async fn bounds(&self, stream: &str) -> Result<Option<(StreamId, StreamId)>, TransportError> {
+        self.client.count_call();
         self.client.check()?;
         Ok(self.hub.bounds(stream))
     }
 
     async fn counts(&self, stream: &str) -> Result<Option<StreamCounts>, TransportError> {
+        self.client.count_call();
         self.client.check()?;
         Ok(self.hub.counts(stream))
+    }
+
+    fn has_liveness(&self) -> bool {
+        true
+    }
+
+    /// Atomic under the hub's lock; the clock is the id clock (tokio time).
+    async fn alive_beat(
+        &self,
+        key: &str,
+        member: &str,
+        ttl: Duration,
+        since_ms: u64,
+    ) -> Result<AliveBeat, TransportError> {
+        self.client.count_call();
+        self.client.check()?;
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        Ok(self.hub.alive_beat(key, member, ttl_ms, since_ms))
+    }
+
+    async fn alive_members(&self, key: &str) -> Result<AliveSet, TransportError> {
+        self.client.count_call();
+        self.client.check()?;
+        Ok(self.hub.alive_set(key))
+    }
+
+    async fn alive_remove(&self, key: &str, member: &str) -> Result<(), TransportError> {
+        self.client.count_call();
+        self.client.check()?;
+        self.hub.alive_remove(key, member);
+        Ok(())
+    }
+
+    async fn put_record(&self, key: &str, field: &str, value: &[u8]) -> Result<(), TransportError> {
+        self.client.count_call();
+        self.client.check()?;
+        self.hub
+            .put_record(key, field, Bytes::copy_from_slice(value));
+        Ok(())
+    }
+
+    async fn records(&self, key: &str) -> Result<Vec<(String, Bytes)>, TransportError> {
+        self.client.count_call();
+        self.client.check()?;
+        Ok(self.hub.records(key))
+    }
+
+    async fn remove_record(&self, key: &str, field: &str) -> Result<(), TransportError> {
+        self.client.count_call();
+        self.client.check()?;
+        self.hub.remove_record(key, field);
+        Ok(())
     }
 
     async fn reader(&self) -> Result<Box<dyn StreamReader>, TransportError> {

@@ -55,6 +55,10 @@ struct HubInner {
 #[derive(Debug, Default)]
 struct Data {
     streams: HashMap<String, Stream>,
+    /// Liveness sets: member -> deadline (ms on the id clock).
+    alive: HashMap<String, HashMap<String, u64>>,
+    /// Record hashes: field -> value.
+    records: HashMap<String, HashMap<String, Bytes>>,
     /// Appends ever made, per stream name; never reset (not even by
     /// [`MemoryHub::clear`]).
     appends: HashMap<String, u64>,
@@ -127,7 +131,7 @@ impl MemoryHub {
         dropped
     }
 
-    /// Drops every stream, as if Redis had been replaced by an empty server
+    /// Drops every stream, liveness set and record hash, as if Redis had been replaced by an empty server
     /// (the append counters of [`MemoryHub::appends`] are kept). Ids of
     /// re-created streams restart from the clock alone: they are always
     /// greater than `0-0` but, as with a real empty Redis, may be lower than
@@ -143,6 +147,8 @@ impl MemoryHub {
             let mut data = self.inner.data.lock();
             let n = data.streams.len();
             data.streams.clear();
+            data.alive.clear();
+            data.records.clear();
             n
         };
         tracing::debug!(streams = dropped, "memory hub cleared");
@@ -231,6 +237,29 @@ impl MemoryHub {
             .sum()
     }
 
+    /// Transport calls (appends, batches, bounds, counts, reads, liveness
+    /// and record calls) made so far by the live clients named `name` and
+    /// their readers: what one daemon costs the log, counted like Redis
+    /// counts commands.
+    pub fn calls(&self, name: &str) -> u64 {
+        self.clients_named(name).iter().map(|c| c.calls()).sum()
+    }
+
+    /// The members of liveness set `key` with their deadlines (ms on the
+    /// id clock), sorted by name.
+    pub fn alive(&self, key: &str) -> Vec<(String, u64)> {
+        let mut members: Vec<(String, u64)> = self
+            .inner
+            .data
+            .lock()
+            .alive
+            .get(key)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default();
+        members.sort();
+        members
+    }
+
     /// The live clients named `name`.
     fn clients_named(&self, name: &str) -> Vec<Arc<ClientShared>> {
         self.inner
@@ -242,7 +271,8 @@ impl MemoryHub {
     }
 
     /// The id clock: [`ID_BASE_MS`] plus tokio milliseconds since creation.
-    fn now_ms(&self) -> u64 {
+    /// It is also the clock of liveness deadlines, as Redis' `TIME` is.
+    pub fn now_ms(&self) -> u64 {
         let elapsed = Instant::now().saturating_duration_since(self.inner.origin);
         let ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         ID_BASE_MS.saturating_add(ms)
@@ -287,6 +317,82 @@ impl MemoryHub {
                 (!entries.is_empty()).then(|| (name.clone(), entries))
             })
             .collect()
+    }
+
+    /// One beat on liveness set `key` (see `PeerTransport::alive_beat`),
+    /// under one lock, as the Redis script runs atomically.
+    pub(crate) fn alive_beat(
+        &self,
+        key: &str,
+        member: &str,
+        ttl_ms: u64,
+        since_ms: u64,
+    ) -> model::AliveBeat {
+        let now_ms = self.now_ms();
+        let prune = u64::try_from(model::ALIVE_PRUNE.as_millis()).unwrap_or(u64::MAX);
+        let mut data = self.inner.data.lock();
+        let set = data.alive.entry(key.to_owned()).or_default();
+        let was_alive = set.get(member).is_some_and(|d| *d > now_ms);
+        set.insert(member.to_owned(), now_ms.saturating_add(ttl_ms));
+        let mut expired: Vec<(String, u64)> = set
+            .iter()
+            .filter(|(_, d)| **d > since_ms && **d <= now_ms)
+            .map(|(m, d)| (m.clone(), *d))
+            .collect();
+        expired.sort_by_key(|(m, d)| (*d, m.clone()));
+        set.retain(|_, d| d.saturating_add(prune) >= now_ms);
+        model::AliveBeat {
+            now_ms,
+            was_alive,
+            expired,
+        }
+    }
+
+    /// Every member of liveness set `key` and the clock.
+    pub(crate) fn alive_set(&self, key: &str) -> model::AliveSet {
+        model::AliveSet {
+            now_ms: self.now_ms(),
+            members: self.alive(key),
+        }
+    }
+
+    /// Removes `member` from liveness set `key`.
+    pub(crate) fn alive_remove(&self, key: &str, member: &str) {
+        if let Some(set) = self.inner.data.lock().alive.get_mut(key) {
+            set.remove(member);
+        }
+    }
+
+    /// Sets `field` of record hash `key`.
+    pub(crate) fn put_record(&self, key: &str, field: &str, value: Bytes) {
+        self.inner
+            .data
+            .lock()
+            .records
+            .entry(key.to_owned())
+            .or_default()
+            .insert(field.to_owned(), value);
+    }
+
+    /// Every field of record hash `key`, sorted.
+    pub(crate) fn records(&self, key: &str) -> Vec<(String, Bytes)> {
+        let mut out: Vec<(String, Bytes)> = self
+            .inner
+            .data
+            .lock()
+            .records
+            .get(key)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Removes `field` from record hash `key`.
+    pub(crate) fn remove_record(&self, key: &str, field: &str) {
+        if let Some(h) = self.inner.data.lock().records.get_mut(key) {
+            h.remove(field);
+        }
     }
 
     /// Entries held and ever added, `None` when the stream does not exist.

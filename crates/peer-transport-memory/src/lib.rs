@@ -6,7 +6,8 @@
 //! [`MemoryHub`] (`hub.rs`): the shared "server" holding the streams, its id
 //! and trimming rules, and the faults a test can inject (`trim`, `clear`,
 //! `restart`, `cut`, `reconnect`, `xadd_raw`) and observe (`len`,
-//! `entries`, `appends`). [`MemoryTransport`] (`client.rs`) is one client's
+//! `entries`, `appends`, `calls`, `alive`); it also holds the liveness sets
+//! and record hashes, on the same clock as the ids. [`MemoryTransport`] (`client.rs`) is one client's
 //! handle, given to the code under test; [`MemoryReader`] (`reader.rs`)
 //! does its blocking reads; `stream.rs` is one stream's log.
 //!

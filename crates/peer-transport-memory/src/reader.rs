@@ -43,6 +43,7 @@ impl StreamReader for MemoryReader {
         count: usize,
         block: Duration,
     ) -> Result<Vec<StreamBatch>, TransportError> {
+        self.client.count_call();
         if from.is_empty() {
             return Err(TransportError::Command {
                 command: "XREAD",

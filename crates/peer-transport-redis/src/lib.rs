@@ -21,6 +21,8 @@
 //!   the connection tasks;
 //! - `cause.rs` and `probe.rs`: why a connection failed (refused, timed
 //!   out, TLS certificate, not a TLS server, authentication, permission);
+//! - `liveness.rs`: the liveness set `NS:alive` (one `EVAL` per beat, on
+//!   the server's `TIME`) and the record hash `NS:computers`;
 //! - `reply.rs`: replies to ids and entries, bytes kept as they were written;
 //! - [`Error`] (`error.rs`), and the one mapping of fred errors to
 //!   [`model::TransportError`].
@@ -40,6 +42,7 @@ mod cluster_reader;
 mod config;
 mod error;
 mod link;
+mod liveness;
 mod probe;
 mod reader;
 mod reply;

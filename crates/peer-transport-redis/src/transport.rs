@@ -10,7 +10,8 @@ use bytes::Bytes;
 use fred::interfaces::StreamsInterface;
 use fred::types::Value;
 use model::{
-    Link, LinkFailure, PeerTransport, StreamCounts, StreamId, StreamReader, TransportError,
+    AliveBeat, AliveSet, Link, LinkFailure, PeerTransport, StreamCounts, StreamId, StreamReader,
+    TransportError,
 };
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +23,7 @@ use crate::cluster_reader::ClusterReader;
 use crate::config::RedisConfig;
 use crate::error::{Error, bad_reply, transport_error};
 use crate::link::LinkHub;
+use crate::liveness;
 use crate::reader::RedisReader;
 use crate::reply;
 
@@ -298,6 +300,46 @@ impl PeerTransport for RedisTransport {
                 length,
                 entries_added,
             }))
+    }
+
+    fn has_liveness(&self) -> bool {
+        true
+    }
+
+    async fn alive_beat(
+        &self,
+        key: &str,
+        member: &str,
+        ttl: Duration,
+        since_ms: u64,
+    ) -> Result<AliveBeat, TransportError> {
+        self.check_open()?;
+        liveness::beat(&self.main.client, key, member, ttl, since_ms).await
+    }
+
+    async fn alive_members(&self, key: &str) -> Result<AliveSet, TransportError> {
+        self.check_open()?;
+        liveness::members(&self.main.client, key).await
+    }
+
+    async fn alive_remove(&self, key: &str, member: &str) -> Result<(), TransportError> {
+        self.check_open()?;
+        liveness::remove(&self.main.client, key, member).await
+    }
+
+    async fn put_record(&self, key: &str, field: &str, value: &[u8]) -> Result<(), TransportError> {
+        self.check_open()?;
+        liveness::put_record(&self.main.client, key, field, value).await
+    }
+
+    async fn records(&self, key: &str) -> Result<Vec<(String, Bytes)>, TransportError> {
+        self.check_open()?;
+        liveness::records(&self.main.client, key).await
+    }
+
+    async fn remove_record(&self, key: &str, field: &str) -> Result<(), TransportError> {
+        self.check_open()?;
+        liveness::remove_record(&self.main.client, key, field).await
     }
 
     async fn reader(&self) -> Result<Box<dyn StreamReader>, TransportError> {
