@@ -17,7 +17,7 @@ use fleet_tests::{DaemonFixture, RedisFixture, RespValue, WsClient, assert_event
 const WAIT: Duration = Duration::from_secs(20);
 
 /// The commands the daemon needs, exactly as docs/operations.md gives them.
-const COMMANDS: &str = "+ping +client|id +info +xadd +xread +xrange +xrevrange +xinfo|stream +quit";
+const COMMANDS: &str = "+ping +client|id +info +xadd +xread +xrange +xrevrange +xinfo|stream +eval +time +zadd +zscore +zrange +zrangebyscore +zremrangebyscore +zrem +hset +hgetall +hdel +quit";
 
 /// `ACL SETUSER NAME on >PASSWORD resetkeys ~NS:* resetchannels -@all COMMANDS`.
 async fn set_user(redis: &RedisFixture, name: &str, password: &str, ns: &str, commands: &str) {
