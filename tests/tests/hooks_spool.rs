@@ -14,6 +14,11 @@ use std::time::Duration;
 use fleet_tests::{DaemonFixture, assert_eventually};
 use hooks_support::{CLAUDE_ID, HOOK_BOUND, HookEnv, HookRun, p50_max, session};
 
+/// The tests of this file time hook processes against the agents' 200 ms
+/// bound: they run one at a time, so that they do not starve each other's
+/// processes of the machine's cores and measure each other instead.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The events of one turn, whose final state shows whether they were applied in order.
 const TURN: [&str; 5] = [
     "SessionStart.json",
@@ -62,6 +67,7 @@ fn assert_turn_state(s: &serde_json::Value) {
 
 #[tokio::test]
 async fn with_the_daemon_up_a_hook_is_quick() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let daemon = DaemonFixture::builder().computer("alpha").start().await;
     let env = HookEnv::for_daemon(&daemon);
     turns(&env, 10, "up");
@@ -71,6 +77,7 @@ async fn with_the_daemon_up_a_hook_is_quick() {
 
 #[tokio::test]
 async fn with_no_daemon_events_are_spooled_and_delivered_in_order_when_it_starts() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let base = tempfile::Builder::new()
         .prefix("fh")
         .tempdir_in("/tmp")
@@ -98,6 +105,7 @@ async fn with_no_daemon_events_are_spooled_and_delivered_in_order_when_it_starts
 
 #[tokio::test]
 async fn with_the_daemon_killed_events_wait_for_the_next_hook_call() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let mut daemon = DaemonFixture::builder().computer("alpha").start().await;
     let env = HookEnv::for_daemon(&daemon);
     env.claude("SessionStart.json");
@@ -119,6 +127,7 @@ async fn with_the_daemon_killed_events_wait_for_the_next_hook_call() {
 
 #[tokio::test]
 async fn with_the_daemon_stopped_hooks_return_in_time_and_nothing_is_lost() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let daemon = DaemonFixture::builder().computer("alpha").start().await;
     let env = HookEnv::for_daemon(&daemon);
     env.claude("SessionStart.json");
