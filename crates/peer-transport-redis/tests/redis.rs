@@ -2,127 +2,15 @@
 //! free port and killed on drop. Waits are bounded polls or `watch` waits
 //! with a deadline, never fixed sleeps.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use model::{Link, PeerTransport, StreamCounts, StreamId, TransportError};
-use peer_transport_redis::{Error, RedisConfig, RedisTransport, connect, connect_lazy};
+use peer_transport_redis::{Error, RedisConfig, connect, connect_lazy};
 use tokio::sync::watch;
 
-/// How long any condition may take before a test fails.
-const PATIENCE: Duration = Duration::from_secs(20);
+mod common;
 
-/// A throwaway `redis-server` on a free port, killed on drop.
-struct RedisServer {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl RedisServer {
-    fn start() -> Self {
-        let port = free_port();
-        let mut server = Self { port, child: None };
-        server.spawn();
-        server
-    }
-
-    fn spawn(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        let child = match child {
-            Ok(c) => c,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                panic!("redis-server not found: install it with apt-get install -y redis-server")
-            }
-            Err(e) => panic!("cannot start redis-server: {e}"),
-        };
-        self.child = Some(child);
-        let deadline = Instant::now() + PATIENCE;
-        while self.command(&["PING"]).as_deref() != Some("+PONG") {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not answer on port {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Kills the server and starts an empty one on the same port.
-    fn restart(&mut self) {
-        self.kill();
-        self.spawn();
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn config(&self) -> RedisConfig {
-        let mut c = RedisConfig::new(self.url());
-        c.reconnect_max_delay = Duration::from_millis(200);
-        c
-    }
-
-    /// One inline command over a fresh socket; the first reply line (bulk
-    /// replies: their body, lines joined by `\n`). `None` if unreachable.
-    fn command(&self, args: &[&str]) -> Option<String> {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        s.write_all(format!("{}\r\n", args.join(" ")).as_bytes())
-            .ok()?;
-        let mut r = BufReader::new(s);
-        let mut line = String::new();
-        r.read_line(&mut line).ok()?;
-        let line = line.trim_end().to_string();
-        if let Some(len) = line.strip_prefix('$') {
-            let len: usize = len.parse().ok()?;
-            let mut body = vec![0; len + 2];
-            std::io::Read::read_exact(&mut r, &mut body).ok()?;
-            body.truncate(len);
-            return String::from_utf8(body).ok();
-        }
-        Some(line)
-    }
-
-    fn info_field(&self, section: &str, field: &str) -> Option<u64> {
-        let info = self.command(&["INFO", section])?;
-        info.lines()
-            .find_map(|l| l.strip_prefix(&format!("{field}:")))
-            .and_then(|v| v.trim().parse().ok())
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
-}
-
-async fn transport(server: &RedisServer) -> RedisTransport {
-    connect(server.config())
-        .await
-        .expect("connect to the test server")
-}
+use common::{PATIENCE, RedisServer, free_port, transport};
 
 /// Waits until the link satisfies `f`, with bounded patience.
 async fn link_until(
@@ -435,8 +323,7 @@ async fn lazy_start_while_redis_is_down() {
     let t = connect_lazy(c).expect("lazy start");
     let mut link = t.link();
     assert!(!link.borrow().connected);
-    let mut server = RedisServer { port, child: None };
-    server.spawn();
+    let _server = RedisServer::start_on(port);
     let l = link_until(&mut link, "the first connection", |l| l.connected).await;
     assert_eq!(l.reconnects, 0, "a first connection is not a reconnect");
     t.append("s", &fields("event", b"x"), 10)
