@@ -66,6 +66,13 @@ struct Pair {
     owner: Arc<Owner>,
 }
 
+impl Pair {
+    /// `b`'s forwarder: where every test's writes to `a` start.
+    fn forwarder(&self) -> peer_sync::Forwarder {
+        self.b.sync.as_ref().expect("b runs").forwarder()
+    }
+}
+
 /// `a` owns session `s1`; `b` forwards to it. `a` applies forwarded
 /// writes only when `allow`.
 async fn pair(hub: &MemoryHub, allow: bool, delay: Duration, secret: Option<&[u8]>) -> Pair {
@@ -133,13 +140,7 @@ async fn an_update_is_answered_after_the_owner_applied_it() {
     let hub = MemoryHub::new();
     let p = pair(&hub, true, Duration::ZERO, None).await;
     let started = tokio::time::Instant::now();
-    let reply =
-        p.b.sync
-            .as_ref()
-            .unwrap()
-            .forwarder()
-            .forward("a", update("renamed"))
-            .await;
+    let reply = p.forwarder().forward("a", update("renamed")).await;
     let reply = reply.expect("answered");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body["title"], "renamed");
@@ -157,14 +158,7 @@ async fn an_update_is_answered_after_the_owner_applied_it() {
         "the owner knows who asked"
     );
 
-    let reply =
-        p.b.sync
-            .as_ref()
-            .unwrap()
-            .forwarder()
-            .forward("a", end())
-            .await
-            .unwrap();
+    let reply = p.forwarder().forward("a", end()).await.unwrap();
     assert_eq!(reply.status, 204);
     assert!(p.a.cache.session("s1").is_none(), "ended on the owner");
 }
@@ -173,14 +167,7 @@ async fn an_update_is_answered_after_the_owner_applied_it() {
 async fn without_the_owners_opt_in_the_answer_is_403() {
     let hub = MemoryHub::new();
     let p = pair(&hub, false, Duration::ZERO, None).await;
-    let reply =
-        p.b.sync
-            .as_ref()
-            .unwrap()
-            .forwarder()
-            .forward("a", update("x"))
-            .await
-            .unwrap();
+    let reply = p.forwarder().forward("a", update("x")).await.unwrap();
     assert_eq!(reply.status, 403);
     assert_eq!(reply.body["error"]["code"], "remote_writes_disabled");
     assert!(p.owner.applied.lock().is_empty(), "nothing applied");
@@ -205,24 +192,10 @@ async fn an_offline_owner_fails_at_once() {
     })
     .await;
     let started = tokio::time::Instant::now();
-    let err =
-        p.b.sync
-            .as_ref()
-            .unwrap()
-            .forwarder()
-            .forward("a", end())
-            .await
-            .unwrap_err();
+    let err = p.forwarder().forward("a", end()).await.unwrap_err();
     assert_eq!(err, ForwardError::Offline { owner: "a".into() });
     assert_eq!(started.elapsed(), Duration::ZERO, "no waiting");
-    let err =
-        p.b.sync
-            .as_ref()
-            .unwrap()
-            .forwarder()
-            .forward("nobody", end())
-            .await
-            .unwrap_err();
+    let err = p.forwarder().forward("nobody", end()).await.unwrap_err();
     assert!(
         matches!(err, ForwardError::Offline { .. }),
         "never heard of"
@@ -237,14 +210,7 @@ async fn a_silent_owner_fails_after_three_seconds() {
     // a stops reading and writing, but is not yet judged offline by b.
     hub.cut("a");
     let started = tokio::time::Instant::now();
-    let err =
-        p.b.sync
-            .as_ref()
-            .unwrap()
-            .forwarder()
-            .forward("a", end())
-            .await
-            .unwrap_err();
+    let err = p.forwarder().forward("a", end()).await.unwrap_err();
     assert_eq!(
         err,
         ForwardError::Silent {
@@ -260,14 +226,7 @@ async fn a_silent_owner_fails_after_three_seconds() {
 async fn a_request_delivered_twice_is_applied_once_and_answered_alike() {
     let hub = MemoryHub::new();
     let p = pair(&hub, true, Duration::ZERO, None).await;
-    let reply =
-        p.b.sync
-            .as_ref()
-            .unwrap()
-            .forwarder()
-            .forward("a", update("once"))
-            .await
-            .unwrap();
+    let reply = p.forwarder().forward("a", update("once")).await.unwrap();
     assert_eq!(reply.status, 200);
     // The transport delivers the same request again (a re-sent XADD).
     let request = hub.entries("fleet:inbox:{a}").pop().expect("the request");
@@ -302,14 +261,11 @@ async fn a_request_delivered_twice_is_applied_once_and_answered_alike() {
 async fn a_reply_after_the_asker_gave_up_is_dropped_and_counted() {
     let hub = MemoryHub::new();
     let p = pair(&hub, true, Duration::from_secs(5), None).await;
-    let err =
-        p.b.sync
-            .as_ref()
-            .unwrap()
-            .forwarder()
-            .forward("a", update("slow"))
-            .await
-            .unwrap_err();
+    let err = p
+        .forwarder()
+        .forward("a", update("slow"))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ForwardError::Silent { .. }), "{err}");
     assert_eq!(p.b.dropped("late_reply"), 0);
     until(Duration::from_secs(5), "the late reply arrives", || {
@@ -319,14 +275,7 @@ async fn a_reply_after_the_asker_gave_up_is_dropped_and_counted() {
     assert_eq!(p.a.session_title("s1"), "slow", "the owner did apply it");
     // The asker goes on: the next write is answered normally.
     *p.owner.delay.lock() = Duration::ZERO;
-    let reply =
-        p.b.sync
-            .as_ref()
-            .unwrap()
-            .forwarder()
-            .forward("a", end())
-            .await
-            .unwrap();
+    let reply = p.forwarder().forward("a", end()).await.unwrap();
     assert_eq!(reply.status, 204);
 }
 
@@ -335,14 +284,7 @@ async fn signed_requests_work_and_a_forged_one_is_dropped() {
     let hub = MemoryHub::new();
     let secret: &[u8] = b"fleet secret";
     let p = pair(&hub, true, Duration::ZERO, Some(secret)).await;
-    let reply =
-        p.b.sync
-            .as_ref()
-            .unwrap()
-            .forwarder()
-            .forward("a", update("signed"))
-            .await
-            .unwrap();
+    let reply = p.forwarder().forward("a", update("signed")).await.unwrap();
     assert_eq!(reply.status, 200);
     assert!(
         hub.entries("fleet:inbox:{a}")
@@ -389,7 +331,7 @@ async fn signed_requests_work_and_a_forged_one_is_dropped() {
 async fn a_reply_from_another_computer_is_refused() {
     let hub = MemoryHub::new();
     let p = pair(&hub, true, Duration::from_secs(1), None).await;
-    let forwarder = p.b.sync.as_ref().unwrap().forwarder();
+    let forwarder = p.forwarder();
     let ask = tokio::spawn(async move { forwarder.forward("a", end()).await });
     until(Duration::from_millis(500), "the request sent", || {
         !hub.entries("fleet:inbox:{a}").is_empty()
