@@ -2,9 +2,10 @@
 //! `/metrics`) on hyper 1, served over the daemon's Unix socket and its
 //! optional TCP listener.
 //!
-//! Read [`Api`] first (`api.rs`): it holds what the handlers need and
-//! answers one request with [`Api::handle`], without any socket, so tests
-//! call it directly. Then:
+//! Read [`Api`] first (`api.rs`): it holds the [`ApiParts`] the handlers
+//! need (`parts.rs`, below the router and every handler) and answers one
+//! request with [`Api::handle`], without any socket, so tests call it
+//! directly. Then:
 //!
 //! - `ports.rs`: the traits the daemon plugs in ([`LocalSessions`] for
 //!   session writes, [`RemoteSessions`] for writes forwarded to another
@@ -58,6 +59,7 @@ mod error;
 mod forwarded;
 mod handlers;
 mod json_errors;
+mod parts;
 mod ports;
 mod query;
 mod response;
@@ -69,11 +71,12 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-pub use api::{Api, ApiParts};
+pub use api::Api;
 pub use body::MAX_BODY_BYTES;
 pub use config::{DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, MIN_CONNECTIONS, RestConfig};
 pub use forwarded::apply_forwarded;
 pub use json_errors::{MAX_HEAD_BYTES, MAX_HEADER_FIELDS, MAX_URI_BYTES};
+pub use parts::ApiParts;
 pub use ports::{
     ForwardError, HealthSource, LocalSessions, RedisHealth, RefreshError, Refresher,
     RemoteSessions, Upgrader, WriteError,

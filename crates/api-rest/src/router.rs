@@ -2,9 +2,9 @@
 //! metrics and the methods it takes), and a route and method go to one
 //! handler. An unknown path is a route too (`Unknown`), not an error.
 
-use crate::api::ApiParts;
 use crate::error::ApiError;
 use crate::handlers::{computers, health, metrics, preparation, refresh, sessions};
+use crate::parts::ApiParts;
 use crate::query::percent_decode;
 use bytes::Bytes;
 use http_body_util::Full;

@@ -1,7 +1,7 @@
 //! `GET /v1/computers`: this computer first, then peers by name.
 
 use super::{Answer, ok_bytes};
-use crate::api::ApiParts;
+use crate::parts::ApiParts;
 use crate::query::Query;
 
 /// Answers every known computer.

@@ -1,7 +1,7 @@
 //! `GET /v1/health`: who answers, and the state of its fleet link.
 
 use super::{Answer, serialized};
-use crate::api::ApiParts;
+use crate::parts::ApiParts;
 use crate::query::Query;
 use hyper::StatusCode;
 use serde::Serialize;

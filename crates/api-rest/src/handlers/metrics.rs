@@ -1,7 +1,7 @@
 //! `GET /metrics`: the daemon's metrics in the Prometheus text format.
 
 use super::Answer;
-use crate::api::ApiParts;
+use crate::parts::ApiParts;
 use crate::query::Query;
 use crate::response::{self, PROMETHEUS_TEXT};
 use bytes::Bytes;

@@ -2,8 +2,8 @@
 //! computer is preparing, from the cache.
 
 use super::{Answer, ok_bytes};
-use crate::api::ApiParts;
 use crate::error::ApiError;
+use crate::parts::ApiParts;
 use crate::query::Query;
 
 /// Answers projects, optionally of one computer.

@@ -2,8 +2,8 @@
 //! background; answered 202 at once.
 
 use super::{Answer, serialized};
-use crate::api::ApiParts;
 use crate::body;
+use crate::parts::ApiParts;
 use crate::query::Query;
 use hyper::body::Body;
 use hyper::{HeaderMap, StatusCode};

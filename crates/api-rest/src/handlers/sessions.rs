@@ -6,9 +6,9 @@
 //! forwarded write uses them.
 
 use super::{Answer, ok_bytes, serialized};
-use crate::api::ApiParts;
 use crate::body;
 use crate::error::ApiError;
+use crate::parts::ApiParts;
 use crate::ports::LocalSessions;
 use crate::query::Query;
 use crate::response;
