@@ -3,9 +3,10 @@
 //! violation or shutdown.
 
 use crate::close::{self, CLOSE_TOO_SLOW};
+use crate::config::WsConfig;
 use crate::outbound::{self, Outbound, Overflow};
+use crate::ports::WsRefresh;
 use crate::protocol::{ClientOp, ErrorFrame, decode_op};
-use crate::service::{WsConfig, WsRefresh};
 use crate::subscriptions::{Subscription, Subscriptions};
 use crate::write_watch::Stall;
 use cache_core::{DaemonCache, FeedEvent, Opening};

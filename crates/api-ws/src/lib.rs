@@ -1,9 +1,11 @@
 //! `api-ws`: the `/v1/ws` WebSocket API of `PROTOCOL.md` section 4.
 //!
 //! Read [`WsService`] first (`service.rs`): it checks an HTTP upgrade request,
-//! answers `101` and runs the connection in a task it owns. `connection.rs`
-//! is one client's loop (frames in, feed events out, pings); `protocol.rs`
-//! decodes client ops and encodes error frames without any I/O;
+//! answers `101` and runs the connection in a task it owns, with the limits
+//! of [`WsConfig`] (`config.rs`) and the [`WsRefresh`] the daemon plugs in
+//! (`ports.rs`). `connection.rs` is one client's loop (frames in, feed
+//! events out, pings); `protocol.rs` decodes client ops and encodes error
+//! frames without any I/O;
 //! `outbound.rs` is the per-client queue, bounded in bytes, whose overflow
 //! closes the client with 4008 so that one slow reader never holds back the
 //! others (a snapshot is exempt: only what queues behind it counts);
@@ -18,16 +20,20 @@
 //! `cache-core` and asks for refreshes through [`WsRefresh`].
 
 mod close;
+mod config;
 mod connection;
 mod fragment;
 mod outbound;
+mod ports;
 mod protocol;
 mod service;
 mod subscriptions;
 mod write_watch;
 
 pub use close::{CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, CLOSE_TOO_SLOW};
+pub use config::WsConfig;
+pub use ports::WsRefresh;
 pub use protocol::{
     ClientOp, ErrorFrame, MAX_ERROR_MESSAGE_CHARS, MAX_SUBSCRIBE_COMPUTERS, decode_op,
 };
-pub use service::{WsConfig, WsRefresh, WsService};
+pub use service::WsService;

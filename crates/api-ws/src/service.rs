@@ -1,7 +1,9 @@
 //! [`WsService`]: turns an HTTP upgrade request into a WebSocket connection
 //! run in a task it owns, and closes every connection (1001) on shutdown.
 
+use crate::config::WsConfig;
 use crate::connection::{Connection, ConnectionParts};
+use crate::ports::WsRefresh;
 use crate::write_watch::WriteWatch;
 use bytes::Bytes;
 use cache_core::DaemonCache;
@@ -10,7 +12,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use model::{Metrics, Topic};
+use model::Metrics;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::WebSocketStream;
@@ -20,50 +22,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
-/// Limits and timers of the WebSocket API.
-#[derive(Debug, Clone)]
-pub struct WsConfig {
-    /// Bytes a client may have queued before it is closed with 4008 (1 MiB).
-    pub max_queue_bytes: usize,
-    /// How often the server pings (20 s).
-    pub ping_interval: Duration,
-    /// Silence after which a client is closed (60 s).
-    pub idle_timeout: Duration,
-    /// The largest frame or message a client may send (1 MiB); past it the
-    /// client is closed with 1009.
-    pub max_frame_bytes: usize,
-    /// How long a client's socket may take no byte of ours before it is
-    /// closed with 4008 (30 s): a snapshot of any size is delivered, but a
-    /// client that stops reading it (or anything else) does not hold its
-    /// memory forever.
-    pub write_stall_timeout: Duration,
-}
-
 /// The most bytes tungstenite buffers for one client's socket: one fragment
 /// of ours (64 KiB) plus the pongs it queues by itself. Past it, pongs to a
 /// client that never reads replace each other instead of piling up.
 const MAX_WRITE_BUFFER_BYTES: usize = 512 * 1024;
-
-impl Default for WsConfig {
-    fn default() -> Self {
-        Self {
-            max_queue_bytes: 1024 * 1024,
-            ping_interval: Duration::from_secs(20),
-            idle_timeout: Duration::from_secs(60),
-            max_frame_bytes: 1024 * 1024,
-            write_stall_timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-/// What the `refresh` op asks for: a re-pull of data from its owners.
-pub trait WsRefresh: Send + Sync + 'static {
-    /// Starts a refresh in the background and returns at once.
-    ///
-    /// # Errors
-    /// A message for the client's error frame when it cannot be started.
-    fn refresh(&self, topic: Option<Topic>, computer: Option<String>) -> Result<(), String>;
-}
 
 /// The WebSocket API. Cheap to clone.
 #[derive(Clone)]
