@@ -1,17 +1,15 @@
 //! Local interest: which topics and computers local clients watch,
 //! reference-counted so that it drops only when the last watcher leaves.
+//! The table is plain data under the cache's lock; `watchers.rs` is how
+//! clients come and go ([`crate::DaemonCache::watch`] and its guard).
 //!
 //! What a heartbeat announces is bounded: past [`MAX_ANNOUNCED_COMPUTERS`]
 //! distinct names in one topic, the topic is announced as `*` (all). Peers
 //! then send this daemon more than its clients need, never less, and the
 //! heartbeat stays far below the 1 MiB an entry may hold.
 
-use crate::cache::{DaemonCache, Inner};
-use crate::json;
-use model::{ComputerFilter, EventName, Interest, Topic};
+use model::{ComputerFilter, Interest, Topic};
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use tokio::sync::watch;
 
 /// The key for "every computer".
 pub const ALL_COMPUTERS: &str = "*";
@@ -87,92 +85,6 @@ impl InterestTable {
             }
         }
         interest
-    }
-}
-
-impl DaemonCache {
-    /// Registers a local watcher of `topic` for the computers in `filter`;
-    /// the interest lasts until the returned guard is dropped.
-    pub fn watch(&self, topic: Topic, filter: &ComputerFilter) -> InterestGuard {
-        let keys = InterestTable::keys(filter);
-        self.inner.interest.lock().add(topic, &keys);
-        self.interest_changed();
-        InterestGuard {
-            inner: Arc::downgrade(&self.inner),
-            topic,
-            keys,
-        }
-    }
-
-    /// What local clients watch now, as a heartbeat announces it.
-    pub fn interest(&self) -> Interest {
-        self.inner.interest.lock().summary()
-    }
-
-    /// How many local subscriptions hold `(topic, computer)` (`*` counts as
-    /// its own key).
-    pub fn interest_count(&self, topic: Topic, computer: &str) -> usize {
-        self.inner.interest.lock().count(topic, computer)
-    }
-
-    /// Whether a local client watches `computer` on `topic`.
-    pub fn is_watched(&self, topic: Topic, computer: &str) -> bool {
-        self.inner.interest.lock().watches(topic, computer)
-    }
-
-    /// A receiver that sees every change of local interest at once, for the
-    /// peer protocol to announce it without waiting for the next heartbeat.
-    pub fn interest_changes(&self) -> watch::Receiver<Interest> {
-        self.inner.interest_tx.subscribe()
-    }
-
-    fn interest_changed(&self) {
-        Inner::interest_changed(&self.inner);
-    }
-}
-
-impl Inner {
-    fn interest_changed(self: &Arc<Self>) {
-        let summary = self.interest.lock().summary();
-        let changed = self.interest_tx.send_if_modified(|held| {
-            if *held == summary {
-                false
-            } else {
-                *held = summary.clone();
-                true
-            }
-        });
-        if changed {
-            let mut st = self.state.write();
-            st.me.interest = summary;
-            st.me.last_seen = self.clock.now();
-            let name = st.me.name.clone();
-            let data = json::to_bytes(&st.me);
-            st.publish(
-                self.metrics.as_deref(),
-                EventName::ComputerUpdated,
-                &name,
-                data,
-                None,
-            );
-        }
-    }
-}
-
-/// Local interest in a topic, held while the guard lives.
-#[derive(Debug)]
-pub struct InterestGuard {
-    inner: std::sync::Weak<Inner>,
-    topic: Topic,
-    keys: Vec<String>,
-}
-
-impl Drop for InterestGuard {
-    fn drop(&mut self) {
-        if let Some(inner) = self.inner.upgrade() {
-            inner.interest.lock().remove(self.topic, &self.keys);
-            Inner::interest_changed(&inner);
-        }
     }
 }
 

@@ -6,7 +6,8 @@
 //! out as pre-serialized JSON (`reads.rs`); every change is published on a
 //! feed with `(epoch, seq)` and kept in a replay ring (`feed.rs`) so that a
 //! client can resume; local interest is reference-counted per topic and
-//! computer (`interest.rs`, with the `InterestGuard` a subscription holds);
+//! computer (`interest.rs`), counted in and out by the `InterestGuard` a
+//! subscription holds (`watchers.rs`);
 //! `sweep.rs` applies freshness rules.
 //!
 //! This crate does no I/O and never names Redis, hyper or SQLite: it is
@@ -23,11 +24,13 @@ mod reads;
 mod resync;
 mod sessions;
 mod sweep;
+mod watchers;
 
 pub use cache::DaemonCache;
 pub use config::CacheConfig;
 pub use feed::{FeedEvent, Since};
-pub use interest::{ALL_COMPUTERS, InterestGuard, MAX_ANNOUNCED_COMPUTERS};
+pub use interest::{ALL_COMPUTERS, MAX_ANNOUNCED_COMPUTERS};
 pub use reads::{CacheCounts, Opening};
 pub use sessions::{Applied, LIST_CACHE_MAX_BYTES, SessionRecord};
 pub use sweep::SweepReport;
+pub use watchers::InterestGuard;
