@@ -3,93 +3,15 @@
 //! into it (cut, reconnect).
 
 use crate::hub::MemoryHub;
+use crate::link::ClientShared;
 use crate::reader::MemoryReader;
 use bytes::Bytes;
 use model::{
     AliveBeat, AliveSet, Link, PeerTransport, StreamCounts, StreamId, StreamReader, TransportError,
 };
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-
-/// The state one client shares with its clones and its readers: its name
-/// and its link, which is also where "connected" lives.
-#[derive(Debug)]
-pub(crate) struct ClientShared {
-    name: String,
-    link: watch::Sender<Link>,
-    /// Transport calls made (see `MemoryHub::calls`).
-    calls: AtomicU64,
-}
-
-impl ClientShared {
-    /// A connected client that has never reconnected.
-    pub(crate) fn new(name: &str) -> Self {
-        let (link, _) = watch::channel(Link {
-            connected: true,
-            reconnects: 0,
-        });
-        Self {
-            name: name.to_owned(),
-            link,
-            calls: AtomicU64::new(0),
-        }
-    }
-
-    /// Counts one transport call.
-    pub(crate) fn count_call(&self) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Transport calls made so far.
-    pub(crate) fn calls(&self) -> u64 {
-        self.calls.load(Ordering::Relaxed)
-    }
-
-    /// Whether the link is up.
-    pub(crate) fn is_connected(&self) -> bool {
-        self.link.borrow().connected
-    }
-
-    /// `Ok` when connected, otherwise the error every call returns.
-    pub(crate) fn check(&self) -> Result<(), TransportError> {
-        if self.is_connected() {
-            Ok(())
-        } else {
-            Err(TransportError::Disconnected {
-                reason: format!("memory client {} is cut from the hub", self.name),
-            })
-        }
-    }
-
-    /// Marks the link down; returns whether it was up. The caller wakes
-    /// blocked readers afterwards, so they see the change.
-    pub(crate) fn cut(&self) -> bool {
-        let mut was_up = false;
-        self.link.send_modify(|l| {
-            was_up = l.connected;
-            l.connected = false;
-        });
-        if was_up {
-            tracing::debug!(client = %self.name, "memory client cut");
-        }
-        was_up
-    }
-
-    /// Marks the link up and counts one more reconnect.
-    pub(crate) fn reconnect(&self) {
-        self.link.send_modify(|l| {
-            l.connected = true;
-            l.reconnects += 1;
-        });
-        tracing::debug!(client = %self.name, "memory client reconnected");
-    }
-
-    /// A receiver of link changes.
-    pub(crate) fn subscribe(&self) -> watch::Receiver<Link> {
-        self.link.subscribe()
-    }
-}
 
 /// A client of a [`MemoryHub`], made by [`MemoryHub::connect`]: what a
 /// daemon under test gets as its [`PeerTransport`].
@@ -100,12 +22,12 @@ impl ClientShared {
 #[derive(Debug, Clone)]
 pub struct MemoryTransport {
     hub: MemoryHub,
-    client: std::sync::Arc<ClientShared>,
+    client: Arc<ClientShared>,
 }
 
 impl MemoryTransport {
     /// Wraps a registered client (see [`MemoryHub::connect`]).
-    pub(crate) fn new(hub: MemoryHub, client: std::sync::Arc<ClientShared>) -> Self {
+    pub(crate) fn new(hub: MemoryHub, client: Arc<ClientShared>) -> Self {
         Self { hub, client }
     }
 
@@ -141,6 +63,16 @@ impl MemoryTransport {
     /// a Redis client re-sends them after reconnecting.
     pub fn reconnect(&self) {
         self.client.reconnect();
+    }
+}
+
+impl MemoryHub {
+    /// A new client named `name` (usually the computer's name), connected.
+    /// The name is what [`MemoryHub::cut`] and [`MemoryHub::reconnect`]
+    /// address and what `Disconnected` errors mention; several clients may
+    /// share a name, and then they are cut and reconnected together.
+    pub fn connect(&self, name: &str) -> MemoryTransport {
+        MemoryTransport::new(self.clone(), self.register(name))
     }
 }
 

@@ -1,9 +1,11 @@
-//! [`MemoryHub`]: the shared "server" every [`MemoryTransport`] talks to. It
-//! holds the named streams, generates ids from tokio time, wakes blocked
-//! readers, and lets tests break things: trim, clear, restart, cut clients,
-//! inject raw entries, and count what was written.
+//! [`MemoryHub`]: the shared "server" every [`crate::MemoryTransport`]
+//! talks to. It holds the named streams, generates ids from tokio time,
+//! wakes blocked readers, and lets tests break things: trim, clear,
+//! restart, cut clients, inject raw entries, and count what was written.
+//! Clients are made in `client.rs` ([`MemoryHub::connect`]); the hub knows
+//! them only by their links, by name.
 
-use crate::client::{ClientShared, MemoryTransport};
+use crate::link::ClientShared;
 use crate::stream::Stream;
 use bytes::Bytes;
 use model::{StreamBatch, StreamCounts, StreamEntry, StreamId};
@@ -83,11 +85,9 @@ impl MemoryHub {
         }
     }
 
-    /// A new client named `name` (usually the computer's name), connected.
-    /// The name is what [`MemoryHub::cut`] and [`MemoryHub::reconnect`]
-    /// address and what `Disconnected` errors mention; several clients may
-    /// share a name, and then they are cut and reconnected together.
-    pub fn connect(&self, name: &str) -> MemoryTransport {
+    /// Registers a new client named `name`, connected, so that faults
+    /// addressed by name reach it (see [`MemoryHub::connect`]).
+    pub(crate) fn register(&self, name: &str) -> Arc<ClientShared> {
         let client = Arc::new(ClientShared::new(name));
         let mut clients = self.inner.clients.lock();
         let same_name = clients.entry(name.to_owned()).or_default();
@@ -95,10 +95,10 @@ impl MemoryHub {
         same_name.push(Arc::downgrade(&client));
         drop(clients);
         tracing::debug!(client = name, "memory client connected");
-        MemoryTransport::new(self.clone(), client)
+        client
     }
 
-    /// Cuts every live client named `name` (see [`MemoryTransport::cut`]);
+    /// Cuts every live client named `name` (see [`crate::MemoryTransport::cut`]);
     /// returns how many were connected before.
     pub fn cut(&self, name: &str) -> usize {
         let cut = self.clients_named(name).iter().filter(|c| c.cut()).count();
@@ -107,7 +107,7 @@ impl MemoryHub {
     }
 
     /// Reconnects every live client named `name` (see
-    /// [`MemoryTransport::reconnect`]); returns how many there were.
+    /// [`crate::MemoryTransport::reconnect`]); returns how many there were.
     pub fn reconnect(&self, name: &str) -> usize {
         let clients = self.clients_named(name);
         for c in &clients {

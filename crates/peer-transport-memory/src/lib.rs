@@ -7,9 +7,11 @@
 //! and trimming rules, and the faults a test can inject (`trim`, `clear`,
 //! `restart`, `cut`, `reconnect`, `xadd_raw`) and observe (`len`,
 //! `entries`, `appends`, `calls`, `alive`); it also holds the liveness sets
-//! and record hashes, on the same clock as the ids. [`MemoryTransport`] (`client.rs`) is one client's
+//! and record hashes, on the same clock as the ids. [`MemoryTransport`]
+//! (`client.rs`, where [`MemoryHub::connect`] makes one) is one client's
 //! handle, given to the code under test; [`MemoryReader`] (`reader.rs`)
-//! does its blocking reads; `stream.rs` is one stream's log.
+//! does its blocking reads; `link.rs` is the link a client shares with its
+//! readers and the hub; `stream.rs` is one stream's log.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -37,6 +39,7 @@
 
 mod client;
 mod hub;
+mod link;
 mod reader;
 mod stream;
 

@@ -1,8 +1,8 @@
 //! [`MemoryReader`]: blocking reads (`XREAD COUNT n BLOCK ms STREAMS ...`)
 //! against a [`MemoryHub`], on behalf of one client.
 
-use crate::client::ClientShared;
 use crate::hub::MemoryHub;
+use crate::link::ClientShared;
 use model::{StreamBatch, StreamId, StreamReader, TransportError};
 use std::sync::Arc;
 use std::time::Duration;
