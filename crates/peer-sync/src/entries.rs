@@ -5,12 +5,12 @@
 //! Every entry is checked for who may write it where; a refused one is
 //! logged and counted, and processing goes on.
 
+use crate::feeds::Positions;
 use crate::gens::moved_past;
 use crate::intake::{decode, drop_entry};
-use crate::peers::Heartbeat;
-use crate::receive::Positions;
+use crate::peers::{CACHE_PERIOD, Heartbeat};
+use crate::shared::{Request, Shared};
 use crate::snapshot;
-use crate::sync::{Request, Shared};
 use crate::{forward, remote_writes};
 use model::wire::{Envelope, EventBody, HeartbeatBody, Kind, RequestBody, ResponseBody, WireError};
 use model::{EventName, Project, Session, StreamEntry, StreamId, Todo};
@@ -119,11 +119,7 @@ pub(crate) fn on_presence(shared: &Shared, stream: &str, entry: &StreamEntry, en
                 feeds.reset(&env.from);
             }
             drop(feeds);
-            let judged_by = if beats {
-                crate::liveness::CACHE_PERIOD
-            } else {
-                period
-            };
+            let judged_by = if beats { CACHE_PERIOD } else { period };
             shared.cache.peer_heartbeat(body.computer, judged_by);
         }
         Kind::Leave => {

@@ -1,12 +1,20 @@
-//! The remote feeds this daemon reads: per watched peer, the boot its data
-//! came from, the position in its events stream, and any snapshot request
-//! in flight.
+//! The streams this daemon reads: the presence and inbox positions every
+//! daemon reads ([`Positions`], the receive task's), and the remote feeds:
+//! per watched peer, the boot its data came from, the position in its
+//! events stream, and any snapshot request in flight.
 
 use model::wire::PushGen;
 use model::{StreamId, Topic};
 use std::collections::{BTreeMap, HashMap};
 use tokio::time::Instant;
 
+/// Where the reader is in the streams every daemon reads.
+pub(crate) struct Positions {
+    pub(crate) presence: StreamId,
+    pub(crate) inbox: StreamId,
+}
+
+/// A snapshot request in flight to a watched peer.
 pub(crate) struct Pending {
     pub(crate) id: String,
     pub(crate) at: Instant,

@@ -9,23 +9,15 @@
 //! gave up is dropped, logged and counted (`late_reply`).
 
 use crate::intake::drop_entry;
-use crate::sync::Shared;
+use crate::shared::Shared;
 use model::StreamEntry;
 use model::forwarded::{ForwardedWrite, WriteReply, WriteRequestBody, WriteResponseBody};
 use model::wire::{Envelope, INBOX_MAXLEN, Kind, WireError};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
-
-/// Requests waiting for their reply, by id: the owner asked, and where to
-/// hand the reply.
-#[derive(Default)]
-pub(crate) struct PendingWrites {
-    by_id: HashMap<String, (String, oneshot::Sender<WriteReply>)>,
-}
 
 /// Why a forwarded write got no answer from its owner.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

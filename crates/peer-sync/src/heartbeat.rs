@@ -12,7 +12,7 @@
 //! roster `NS:computers`, where a joining daemon finds it.
 
 use crate::liveness::{Beats, beat_interval};
-use crate::sync::Shared;
+use crate::shared::Shared;
 use model::wire::{Envelope, HeartbeatBody, Kind, PRESENCE_MAXLEN};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

@@ -42,6 +42,7 @@ mod push;
 mod receive;
 mod recent;
 mod remote_writes;
+mod shared;
 mod snapshot;
 mod sync;
 

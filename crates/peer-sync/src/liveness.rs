@@ -22,7 +22,8 @@
 
 use crate::entries::on_presence;
 use crate::intake::drop_entry;
-use crate::sync::Shared;
+use crate::peers::CACHE_PERIOD;
+use crate::shared::Shared;
 use model::wire::{Envelope, WireError};
 use model::{StreamEntry, StreamId};
 use std::collections::HashMap;
@@ -36,10 +37,6 @@ pub(crate) const FULL_READ_EVERY: u64 = 20;
 /// periods): `last_seen` of a beating peer otherwise moves only with its
 /// full heartbeats.
 const LAST_SEEN_EVERY: u64 = 60;
-
-/// The period the cache is given for a beating peer: so long that its
-/// sweeper never marks it offline. This crate judges it and tells the cache.
-pub(crate) const CACHE_PERIOD: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// How long this daemon's deadline reaches past each beat.
 pub(crate) fn ttl(period: Duration) -> Duration {

@@ -20,6 +20,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The period the cache is given for a beating peer: so long that its
+/// sweeper never marks it offline. This crate judges it and tells the cache.
+pub(crate) const CACHE_PERIOD: Duration = Duration::from_secs(365 * 24 * 3600);
+
 struct Peer {
     boot: String,
     interest: Interest,

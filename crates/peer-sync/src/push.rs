@@ -3,8 +3,8 @@
 //! the same order as the pushes so that a snapshot's `events_id` never
 //! skips a change.
 
+use crate::shared::{Request, Shared};
 use crate::snapshot;
-use crate::sync::{Request, Shared};
 use cache_core::FeedEvent;
 use model::wire::{EVENTS_MAXLEN, Envelope, INBOX_MAXLEN, Kind};
 use model::{StreamId, Topic};

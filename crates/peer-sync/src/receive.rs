@@ -6,19 +6,14 @@
 //! one is found.
 
 use crate::entries::dispatch;
+use crate::feeds::Positions;
 use crate::outage::Outage;
-use crate::sync::Shared;
+use crate::shared::Shared;
 use model::StreamId;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
-
-/// Where the reader is in the streams every daemon reads.
-pub(crate) struct Positions {
-    pub(crate) presence: StreamId,
-    pub(crate) inbox: StreamId,
-}
 
 pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
     let mut backoff = Duration::from_millis(50);

@@ -12,7 +12,7 @@
 
 use crate::intake::drop_entry;
 use crate::recent::RecentRequests;
-use crate::sync::Shared;
+use crate::shared::{Incoming, Shared};
 use model::StreamEntry;
 use model::forwarded::{ForwardedWrite, WriteOp, WriteReply, WriteRequestBody, WriteResponseBody};
 use model::wire::{Envelope, INBOX_MAXLEN, Kind, WireError};
@@ -35,13 +35,6 @@ pub trait ApplyWrites: Send + Sync + 'static {
     /// Applies `write`, asked by computer `from`, and returns the status
     /// and body a local client would get, once the write is committed.
     async fn apply(&self, from: &str, write: ForwardedWrite) -> WriteReply;
-}
-
-/// A forwarded write waiting for the owner task.
-pub(crate) struct Incoming {
-    from: String,
-    id: String,
-    write: ForwardedWrite,
 }
 
 #[derive(Deserialize)]
