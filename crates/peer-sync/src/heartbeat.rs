@@ -91,7 +91,6 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
                     unsent = !announce(&shared).await;
                 }
             }
-            () = shared.announce.notified() => unsent = !announce(&shared).await,
             changed = interest.changed() => {
                 if changed.is_err() {
                     return;

@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 /// A snapshot request from a peer, for the push task to serve in order.
 pub(crate) struct Request {
@@ -63,8 +63,6 @@ pub(crate) struct Shared {
     /// Failed single appends (heartbeats, requests, answers) since the
     /// last success, for once-per-outage logging.
     pub(crate) appends: Outage,
-    /// Wakes the heartbeat task to announce at once.
-    pub(crate) announce: Notify,
     /// Forwarded writes this daemon sent and waits to hear back about.
     pub(crate) pending_writes: Mutex<PendingWrites>,
     /// Forwarded writes from peers, for the owner task to apply.

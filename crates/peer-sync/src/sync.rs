@@ -18,7 +18,7 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
@@ -75,7 +75,6 @@ impl PeerSync {
             outage: AtomicBool::new(false),
             gens: PushGens::default(),
             appends: Outage::default(),
-            announce: Notify::new(),
             pending_writes: Mutex::new(PendingWrites::default()),
             remote_writes: writes_tx,
             beats,
