@@ -107,15 +107,6 @@ impl PeerSync {
         }
     }
 
-    /// `disabled`, `connected` or `reconnecting`, for `/v1/health`.
-    pub fn link_state(&self) -> &'static str {
-        if self.shared.transport.link().borrow().connected {
-            "connected"
-        } else {
-            "reconnecting"
-        }
-    }
-
     /// Pulls snapshots again from `computer` (or every online peer), for the
     /// topics given (or all); answers arrive as cache changes.
     pub async fn refresh(&self, computer: Option<&str>, topics: Vec<Topic>) {
