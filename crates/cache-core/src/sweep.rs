@@ -128,8 +128,9 @@ impl DaemonCache {
                 () = cancel.cancelled() => return,
                 _ = tick.tick() => {
                     let report = self.sweep();
+                    let periods = self.inner.config.offline_after_periods;
                     for peer in &report.went_offline {
-                        tracing::info!(peer = %peer, "peer offline: no heartbeat for 3 periods");
+                        tracing::info!(peer = %peer, periods, "peer offline: no heartbeat for that many periods");
                     }
                     for peer in &report.forgotten {
                         tracing::info!(peer = %peer, "forgot offline peer and its data");
