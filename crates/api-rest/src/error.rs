@@ -222,12 +222,10 @@ impl From<WriteError> for ApiError {
     fn from(e: WriteError) -> Self {
         match e {
             WriteError::NotFound { .. } => Self::NotFound(e.to_string()),
-            WriteError::NotOwned { .. } => Self::Conflict(e.to_string()),
             WriteError::Invalid(inner) => inner.into(),
             WriteError::Unavailable { .. } => Self::Unavailable(e.to_string()),
             WriteError::StorageFull { .. } => Self::StorageFull(e.to_string()),
             WriteError::StorageUnavailable { .. } => Self::StorageUnavailable(e.to_string()),
-            WriteError::Internal { .. } => Self::Internal(e.to_string()),
         }
     }
 }
@@ -308,13 +306,6 @@ mod tests {
         }
         .into();
         assert_eq!(nf.status(), StatusCode::NOT_FOUND);
-        let no: ApiError = WriteError::NotOwned {
-            session_id: "s".into(),
-            owner: "beta".into(),
-        }
-        .into();
-        assert_eq!(no.status(), StatusCode::CONFLICT);
-        assert!(no.to_string().contains("beta"));
         let un: ApiError = RefreshError::Unavailable {
             reason: "down".into(),
         }

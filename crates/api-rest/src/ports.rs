@@ -20,17 +20,16 @@ pub trait LocalSessions: Send + Sync + 'static {
     ///
     /// # Errors
     /// [`WriteError::Invalid`] for a request the store refuses,
-    /// [`WriteError::StorageFull`], [`WriteError::StorageUnavailable`],
-    /// [`WriteError::Unavailable`] or [`WriteError::Internal`] when it
-    /// cannot commit.
+    /// [`WriteError::StorageFull`], [`WriteError::StorageUnavailable`] or
+    /// [`WriteError::Unavailable`] when it cannot commit.
     async fn create(&self, req: model::NewSession) -> Result<model::Session, WriteError>;
 
     /// Applies `patch` to the local session `id`, returning its new state.
     ///
     /// # Errors
-    /// [`WriteError::NotFound`] when there is no such session,
-    /// [`WriteError::NotOwned`] when another computer owns it, and the
-    /// errors of [`LocalSessions::create`].
+    /// [`WriteError::NotFound`] when there is no such session here, and
+    /// the errors of [`LocalSessions::create`]. (Another computer's
+    /// session never gets here: the API forwards it to its owner.)
     async fn update(
         &self,
         id: &str,
@@ -93,15 +92,6 @@ pub enum WriteError {
         /// The id asked for.
         session_id: String,
     },
-    /// The session belongs to another computer; only its owner changes it
-    /// (409).
-    #[error("session {session_id:?} belongs to computer {owner:?}; only its owner changes it")]
-    NotOwned {
-        /// The id asked for.
-        session_id: String,
-        /// The computer that owns it.
-        owner: String,
-    },
     /// The request breaks the contract (400).
     #[error(transparent)]
     Invalid(#[from] model::Error),
@@ -125,12 +115,6 @@ pub enum WriteError {
     #[error("session store cannot write, nothing was written: {reason}")]
     StorageUnavailable {
         /// Why, for the client and the log.
-        reason: String,
-    },
-    /// Our own failure (500): never used for bad input.
-    #[error("internal error: {reason}")]
-    Internal {
-        /// What went wrong, for the log.
         reason: String,
     },
 }

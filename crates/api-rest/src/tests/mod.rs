@@ -96,16 +96,15 @@ impl FakeStore {
     }
 
     fn held(&self, id: &str) -> Result<Session, WriteError> {
-        let record = self.cache.session(id).ok_or_else(|| WriteError::NotFound {
+        // Like the real store, which holds this computer's sessions only.
+        let not_found = || WriteError::NotFound {
             session_id: id.into(),
-        })?;
+        };
+        let record = self.cache.session(id).ok_or_else(not_found)?;
         if &*record.computer != LOCAL {
-            return Err(WriteError::NotOwned {
-                session_id: id.into(),
-                owner: record.computer.to_string(),
-            });
+            return Err(not_found());
         }
-        record.session().ok_or_else(|| WriteError::Internal {
+        record.session().ok_or_else(|| WriteError::Unavailable {
             reason: "cached JSON does not decode".into(),
         })
     }
