@@ -54,6 +54,9 @@ pub(crate) struct Inner {
     pub(crate) state: RwLock<State>,
     pub(crate) interest: Mutex<InterestTable>,
     pub(crate) interest_tx: watch::Sender<Interest>,
+    /// The remote computers whose watched preparation data the last sweep
+    /// found past its TTL (see `sweep.rs`).
+    pub(crate) due_tx: watch::Sender<Vec<String>>,
     pub(crate) metrics: Option<Arc<Metrics>>,
 }
 
@@ -124,6 +127,7 @@ impl DaemonCache {
             config.channel_capacity,
         );
         let (interest_tx, _) = watch::channel(Interest::default());
+        let (due_tx, _) = watch::channel(Vec::new());
         Self {
             inner: Arc::new(Inner {
                 epoch: me.boot_id.clone(),
@@ -139,6 +143,7 @@ impl DaemonCache {
                 }),
                 interest: Mutex::new(InterestTable::default()),
                 interest_tx,
+                due_tx,
                 metrics,
             }),
         }

@@ -1,10 +1,12 @@
 //! Freshness: the periodic pass that marks silent peers offline, forgets
-//! peers that stayed offline too long, and expires unwatched remote
-//! projects and todos.
+//! peers that stayed offline too long, expires unwatched remote projects
+//! and todos, and tells the peer protocol which watched ones are due to be
+//! pulled again ([`DaemonCache::preparation_due`]).
 
 use crate::cache::{DaemonCache, closed_json, mark_offline};
 use model::{EventName, Topic};
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// What one sweep did, so the peer protocol can act on it.
@@ -14,7 +16,8 @@ pub struct SweepReport {
     pub went_offline: Vec<String>,
     /// Peers offline past the stale retention, now forgotten with their data.
     pub forgotten: Vec<String>,
-    /// Watched remote preparation data past its TTL: to be pulled again.
+    /// Watched remote preparation data past its TTL: kept, and to be
+    /// pulled again (also sent on [`DaemonCache::preparation_due`]).
     pub preparation_due: Vec<String>,
     /// Unwatched remote preparation data past its TTL: dropped.
     pub preparation_expired: Vec<String>,
@@ -102,6 +105,11 @@ impl DaemonCache {
         }
         st.sessions.sweep_tombstones(now, cfg.stale_retention);
         drop(st);
+        if !report.preparation_due.is_empty() {
+            // Sent at every sweep that finds some, equal or not: a pull
+            // that got no answer is asked again.
+            inner.due_tx.send_replace(report.preparation_due.clone());
+        }
 
         if let Some(m) = metrics {
             let counts = self.counts();
@@ -117,6 +125,14 @@ impl DaemonCache {
             }
         }
         report
+    }
+
+    /// A receiver that wakes after every sweep that found watched remote
+    /// projects and todos past their TTL, with those computers: the peer
+    /// protocol pulls them again, so that what a local client watches is
+    /// never older than the TTL (unwatched data is dropped instead).
+    pub fn preparation_due(&self) -> watch::Receiver<Vec<String>> {
+        self.inner.due_tx.subscribe()
     }
 
     /// Sweeps every `period` until `cancel` fires; run it in an owned task.

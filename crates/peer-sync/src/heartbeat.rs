@@ -8,6 +8,10 @@
 //! period while a previous-version peer is online. Without a liveness set
 //! it announces every period, as the previous version did.
 //!
+//! It also turns the cache's signals into snapshot requests: local
+//! interest (`Shared::sync_interest`), and watched remote projects and
+//! todos that the sweeper found past their TTL (`Shared::pull_due`).
+//!
 //! A full heartbeat goes to the presence stream and, when beating, to the
 //! roster `NS:computers`, where a joining daemon finds it.
 
@@ -61,6 +65,7 @@ async fn announce(shared: &Shared) -> bool {
 
 pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
     let mut interest = shared.cache.interest_changes();
+    let mut due = shared.cache.preparation_due();
     let mut link = shared.transport.link();
     let mut reconnects = link.borrow().reconnects;
     let every = if shared.beats {
@@ -98,6 +103,13 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
                 interest.borrow_and_update();
                 unsent = !announce(&shared).await;
                 shared.sync_interest().await;
+            }
+            changed = due.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let computers = due.borrow_and_update().clone();
+                shared.pull_due(&computers).await;
             }
             changed = link.changed() => {
                 if changed.is_err() {

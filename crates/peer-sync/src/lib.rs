@@ -1,14 +1,17 @@
 //! `peer-sync`: the fleet protocol of `PROTOCOL.md` section 5 on top of any
 //! [`model::PeerTransport`] (Redis Streams in production, memory in tests).
 //!
-//! Read [`PeerSync`] first (`sync.rs`): it starts three owned tasks:
+//! Read [`PeerSync`] first (`sync.rs`): it builds `Shared` (`shared.rs`:
+//! what every task holds, below them all) and starts the owned tasks:
 //! - `heartbeat.rs` beats on the liveness set every half period
 //!   (`liveness.rs`: one transport call, which also reports the peers whose
 //!   deadline passed) and announces a full heartbeat only when something
 //!   changed: at start, when local interest changes, after every reconnect
 //!   or expiry of its own, when a followed push generation moved, and every
 //!   period while a previous-version peer is online (without a liveness
-//!   set: every period, as before);
+//!   set: every period, as before); it also asks for the snapshots that
+//!   local interest needs, and pulls again the watched remote projects and
+//!   todos the cache's sweeper finds past their TTL;
 //! - `push.rs` appends this computer's own changes to its events stream,
 //!   only while an online peer watches them, and serves snapshot requests
 //!   in order with those pushes;
@@ -24,8 +27,9 @@
 //!
 //! `entries.rs` is what the reader does with each entry; `liveness.rs`
 //! beats on the liveness set; `peers.rs` (who is online, and by what proof),
-//! `gens.rs` and `feeds.rs` hold what the tasks share; `intake.rs` drops
-//! and counts bad entries; `snapshot.rs` builds and applies snapshots.
+//! `gens.rs` and `feeds.rs` (where the reader is in every stream) hold the
+//! state in `Shared`; `intake.rs` drops and counts bad entries;
+//! `snapshot.rs` builds and applies snapshots.
 //! This crate never names Redis, hyper or SQLite.
 
 mod config;

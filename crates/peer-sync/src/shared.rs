@@ -169,6 +169,41 @@ impl Shared {
         }
     }
 
+    /// Pulls again from the online peers among `due` (the cache's sweeper
+    /// found their watched projects and todos past the TTL) what local
+    /// clients watch of them, unless a request to them is still in flight.
+    /// The answer renews the data's age, or replaces it where a change
+    /// never reached this daemon.
+    pub(crate) async fn pull_due(&self, due: &[String]) {
+        let interest = self.cache.interest();
+        let now = self.now();
+        let online = self.peers.lock().online_names(now);
+        let wanted = self.wanted(
+            &interest,
+            online.into_iter().filter(|c| due.contains(c)).collect(),
+        );
+        let to_ask: Vec<(String, Vec<Topic>)> = {
+            let feeds = self.feeds.lock();
+            wanted
+                .into_iter()
+                .filter(|(_, topics)| topics.contains(&Topic::Preparation))
+                .filter(|(c, _)| {
+                    !feeds
+                        .by_computer
+                        .get(c)
+                        .and_then(|f| f.pending.as_ref())
+                        .is_some_and(|p| {
+                            now.saturating_duration_since(p.at) < self.cfg.request_timeout
+                        })
+                })
+                .collect()
+        };
+        for (c, topics) in to_ask {
+            tracing::debug!(peer = %c, reason = "its watched projects and todos are past their TTL", "pulling a snapshot again");
+            self.ask_snapshot(&c, topics).await;
+        }
+    }
+
     /// Sends a snapshot request to `computer`'s inbox.
     pub(crate) async fn ask_snapshot(&self, computer: &str, topics: Vec<Topic>) {
         let id = uuid::Uuid::new_v4().to_string();
