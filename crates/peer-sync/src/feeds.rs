@@ -6,6 +6,7 @@
 use model::wire::PushGen;
 use model::{StreamId, Topic};
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// Where the reader is in the streams every daemon reads.
@@ -31,6 +32,16 @@ pub(crate) struct RemoteFeed {
     /// The peer's push generations its last snapshot saw.
     pub(crate) push_gen: PushGen,
     pub(crate) pending: Option<Pending>,
+}
+
+impl RemoteFeed {
+    /// Whether a snapshot request to this peer is in flight and younger
+    /// than `timeout`: then asking again would only duplicate it.
+    pub(crate) fn asked_within(&self, now: Instant, timeout: Duration) -> bool {
+        self.pending
+            .as_ref()
+            .is_some_and(|p| now.saturating_duration_since(p.at) < timeout)
+    }
 }
 
 #[derive(Default)]

@@ -154,11 +154,7 @@ impl Shared {
                 if feed.position.is_some() && topics.iter().all(|t| feed.topics.contains(t)) {
                     continue;
                 }
-                if feed
-                    .pending
-                    .as_ref()
-                    .is_some_and(|p| now.saturating_duration_since(p.at) < self.cfg.request_timeout)
-                {
+                if feed.asked_within(now, self.cfg.request_timeout) {
                     continue;
                 }
                 to_ask.push((c, topics));
@@ -191,10 +187,7 @@ impl Shared {
                     !feeds
                         .by_computer
                         .get(c)
-                        .and_then(|f| f.pending.as_ref())
-                        .is_some_and(|p| {
-                            now.saturating_duration_since(p.at) < self.cfg.request_timeout
-                        })
+                        .is_some_and(|f| f.asked_within(now, self.cfg.request_timeout))
                 })
                 .collect()
         };
