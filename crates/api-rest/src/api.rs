@@ -48,7 +48,7 @@ impl Api {
     }
 
     /// Answers one request: every route but a live WebSocket upgrade
-    /// (`serve_*` hands `GET /v1/ws` to the [`Upgrader`] before this).
+    /// (`serve_*` hands `GET /v1/ws` to the [`crate::Upgrader`] before this).
     ///
     /// Never fails: a refused request gets its JSON error answer, is
     /// logged at debug and counted in `dropped_inputs`; every request is
