@@ -288,6 +288,16 @@ mod tests {
             assert!(e.to_json().len() < 1024, "{}", e.to_json());
         }
         assert_eq!(cut("héllo".into(), 2), "hé…");
+    }
+
+    #[test]
+    fn error_frames_are_the_contracts() {
+        let e = ErrorFrame::new("bad_field", "a \"b\"\n");
+        let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"type": "error", "code": "bad_field", "message": "a \"b\"\n"})
+        );
         assert_eq!(cut("hé".into(), 2), "hé");
     }
 }

@@ -141,6 +141,14 @@ mod tests {
                 preparation: 0,
             },
         );
+        // The exact bytes: the contract's response body, field for field.
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            format!(
+                r#"{{"id":"req\"1","ok":true,"data":{{"sessions":[{}]}},"events_id":"5-6","push_gen":{{"sessions":2,"preparation":0}}}}"#,
+                serde_json::to_string(&session).unwrap()
+            )
+        );
         let parsed: ResponseBody = serde_json::from_slice(&body).unwrap();
         assert_eq!(parsed.id, "req\"1");
         assert!(parsed.ok);
@@ -155,6 +163,10 @@ mod tests {
             &[Topic::Preparation],
             StreamId::ZERO,
             PushGen::default(),
+        );
+        assert_eq!(
+            std::str::from_utf8(&prep).unwrap(),
+            r#"{"id":"r","ok":true,"data":{"projects":[],"todos":[]},"events_id":"0-0","push_gen":{"sessions":0,"preparation":0}}"#
         );
         let parsed: ResponseBody = serde_json::from_slice(&prep).unwrap();
         assert_eq!(parsed.data.sessions, None);

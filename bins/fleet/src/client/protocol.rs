@@ -201,6 +201,19 @@ mod tests {
             op,
             json!({"op":"subscribe","topic":"preparation","computers":["x"],"since":{"epoch":"b","seq":7}})
         );
+        // The exact bytes, field order included.
+        assert_eq!(
+            subscribe_op(Topic::Preparation, &["x".into(), "a\"b".into()], Some(&since)),
+            r#"{"op":"subscribe","topic":"preparation","computers":["x","a\"b"],"since":{"epoch":"b","seq":7}}"#
+        );
+        assert_eq!(
+            refresh_op(Some(Topic::Sessions), Some("a")),
+            r#"{"op":"refresh","topic":"sessions","computer":"a"}"#
+        );
+        assert_eq!(
+            refresh_op(None, Some("a")),
+            r#"{"op":"refresh","computer":"a"}"#
+        );
         assert_eq!(refresh_op(None, None), r#"{"op":"refresh"}"#);
         let op: Value =
             serde_json::from_str(&refresh_op(Some(Topic::Sessions), Some("a"))).unwrap();
