@@ -2,7 +2,7 @@
 //! peers that stayed offline too long, and expires unwatched remote
 //! projects and todos.
 
-use crate::cache::{DaemonCache, closed_json, mark_offline};
+use crate::cache::{DaemonCache, mark_offline};
 use model::{EventName, Topic};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -61,7 +61,7 @@ impl DaemonCache {
                             metrics,
                             EventName::SessionClosed,
                             &name,
-                            closed_json(&id, &name),
+                            model::protocol::SessionClosed::encode(&id, &name),
                             Some(rev),
                         );
                     }
