@@ -10,6 +10,7 @@ use crate::interest::InterestTable;
 use crate::json;
 use crate::preparation::PreparationTable;
 use crate::sessions::{Applied, SessionRecord, SessionTable};
+use model::protocol::SessionClosed;
 use model::{Clock, Computer, ComputerStats, EventName, Interest, Metrics, Project, Session, Todo};
 use parking_lot::{Mutex, RwLock};
 use std::collections::BTreeMap;
@@ -198,7 +199,7 @@ impl DaemonCache {
             }
             Applied::Closed => {
                 st.sessions.remove(&session.session_id, session.rev, now);
-                let data = closed_json(&session.session_id, &session.computer);
+                let data = SessionClosed::encode(&session.session_id, &session.computer);
                 st.publish(
                     self.metrics(),
                     EventName::SessionClosed,
@@ -229,7 +230,7 @@ impl DaemonCache {
             self.metrics(),
             EventName::SessionClosed,
             computer,
-            closed_json(session_id, computer),
+            SessionClosed::encode(session_id, computer),
             Some(rev),
         );
         Applied::Closed
@@ -389,13 +390,6 @@ impl DaemonCache {
     pub fn seq(&self) -> u64 {
         self.inner.state.read().feed.seq()
     }
-}
-
-pub(crate) fn closed_json(session_id: &str, computer: &str) -> bytes::Bytes {
-    json::object(&[
-        ("session_id", &json::string(session_id)),
-        ("computer", &json::string(computer)),
-    ])
 }
 
 /// Marks a peer offline and its sessions stale, publishing both.

@@ -10,20 +10,13 @@
 
 use crate::json;
 use bytes::Bytes;
+use model::protocol::event_frame;
 use model::{EventName, Topic};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
-/// Where a client says it stopped reading: the daemon boot (`epoch`) and the
-/// last `seq` it received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Since {
-    /// The daemon's boot id when the client last read.
-    pub epoch: String,
-    /// The last sequence number the client received.
-    pub seq: u64,
-}
+pub use model::protocol::Since;
 
 /// One published change.
 #[derive(Debug)]
@@ -114,15 +107,7 @@ impl Feed {
         rev: Option<u64>,
     ) -> Arc<FeedEvent> {
         self.seq += 1;
-        let seq = self.seq.to_string();
-        let frame = json::object(&[
-            ("type", b"\"event\""),
-            ("topic", json::string(event.topic().as_str()).as_ref()),
-            ("epoch", &self.epoch_json),
-            ("seq", seq.as_bytes()),
-            ("event", json::string(event.as_str()).as_ref()),
-            ("data", &data),
-        ]);
+        let frame = event_frame(&self.epoch_json, self.seq, event, &data);
         // `data` is the last field, right before the closing brace: share
         // the frame's bytes instead of keeping a second copy.
         let end = frame.len() - 1;

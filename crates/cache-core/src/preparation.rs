@@ -3,6 +3,7 @@
 
 use crate::json;
 use bytes::Bytes;
+use model::protocol::{ProjectsUpdated, TodosUpdated};
 use model::{Project, Todo};
 use std::collections::BTreeMap;
 use tokio::time::Instant;
@@ -132,26 +133,17 @@ impl PreparationTable {
 
     /// The JSON of `projects_updated` for a computer.
     pub(crate) fn projects_event(&self, computer: &str) -> Bytes {
-        let empty = Vec::new();
-        let items = self.projects.get(computer).map_or(&empty, |p| &p.items);
-        json::object(&[
-            ("computer", &json::string(computer)),
-            ("projects", &json::array(items)),
-        ])
+        let items = self.projects.get(computer).map_or(&[][..], |p| &p.items);
+        ProjectsUpdated::encode(computer, items)
     }
 
     /// The JSON of `todos_updated` for a project.
     pub(crate) fn todos_event(&self, computer: &str, project_path: &str) -> Bytes {
-        let empty = Vec::new();
         let items = self
             .todos
             .get(computer)
             .and_then(|m| m.get(project_path))
-            .map_or(&empty, |t| &t.items);
-        json::object(&[
-            ("computer", &json::string(computer)),
-            ("project_path", &json::string(project_path)),
-            ("todos", &json::array(items)),
-        ])
+            .map_or(&[][..], |t| &t.items);
+        TodosUpdated::encode(computer, project_path, items)
     }
 }

@@ -6,6 +6,7 @@ use crate::feed::{FeedEvent, Since};
 use crate::json;
 use crate::sessions::SessionRecord;
 use bytes::Bytes;
+use model::protocol::frames;
 use model::{Computer, ComputerFilter, Topic};
 use std::sync::Arc;
 
@@ -122,15 +123,14 @@ impl State {
 
     fn snapshot_data(&self, topic: Topic, filter: &ComputerFilter, now: model::Timestamp) -> Bytes {
         match topic {
-            Topic::Sessions => json::object(&[("sessions", &self.sessions_json(filter))]),
-            Topic::Preparation => json::object(&[
-                ("projects", &self.projects_json(filter)),
-                ("todos", &self.todos_json(filter, None)),
-            ]),
-            Topic::Computers => json::object(&[(
-                "computers",
-                &json::array(&self.computers_in_order(filter, now)),
-            )]),
+            Topic::Sessions => frames::sessions_data(&self.sessions_json(filter)),
+            Topic::Preparation => frames::preparation_data(
+                &self.projects_json(filter),
+                &self.todos_json(filter, None),
+            ),
+            Topic::Computers => {
+                frames::computers_data(&json::array(&self.computers_in_order(filter, now)))
+            }
         }
     }
 }
@@ -232,30 +232,17 @@ impl DaemonCache {
                 .collect();
             return Opening::Replay { seq, events };
         }
-        let seq_text = seq.to_string();
-        let head: [&[u8]; 7] = [
-            b"{\"type\":\"snapshot\",\"topic\":\"",
-            topic.as_str().as_bytes(),
-            b"\",\"epoch\":",
-            st.feed.epoch_json(),
-            b",\"seq\":",
-            seq_text.as_bytes(),
-            b",\"data\":",
-        ];
+        let epoch = st.feed.epoch_json();
         // The sessions list is cached as one buffer: copy it once, into the
         // frame, rather than into `data` and then again into the frame.
         let frame = match topic {
             Topic::Sessions => {
                 let list = st.sessions_json(filter);
-                json::concat(head.iter().copied().chain([
-                    b"{\"sessions\":".as_slice(),
-                    &list,
-                    b"}}",
-                ]))
+                frames::snapshot_frame(topic, epoch, seq, &frames::sessions_data_parts(&list))
             }
             _ => {
                 let data = st.snapshot_data(topic, filter, now);
-                json::concat(head.iter().copied().chain([data.as_ref(), b"}"]))
+                frames::snapshot_frame(topic, epoch, seq, &[&data])
             }
         };
         Opening::Snapshot { seq, frame }

@@ -3,7 +3,7 @@
 //! receiver), so that peers end equal on every topic (sessions, closes,
 //! projects and todos) without a snapshot round trip.
 
-use crate::cache::{DaemonCache, closed_json};
+use crate::cache::DaemonCache;
 use crate::feed::FeedEvent;
 use bytes::Bytes;
 use model::EventName;
@@ -41,7 +41,7 @@ impl DaemonCache {
                 .map(|(id, rev)| {
                     event(
                         EventName::SessionClosed,
-                        closed_json(&id, computer),
+                        model::protocol::SessionClosed::encode(&id, computer),
                         Some(rev),
                     )
                 }),

@@ -3,7 +3,7 @@
 //! and todos, and tells the peer protocol which watched ones are due to be
 //! pulled again ([`DaemonCache::preparation_due`]).
 
-use crate::cache::{DaemonCache, closed_json, mark_offline};
+use crate::cache::{DaemonCache, mark_offline};
 use model::{EventName, Topic};
 use std::time::Duration;
 use tokio::sync::watch;
@@ -64,7 +64,7 @@ impl DaemonCache {
                             metrics,
                             EventName::SessionClosed,
                             &name,
-                            closed_json(&id, &name),
+                            model::protocol::SessionClosed::encode(&id, &name),
                             Some(rev),
                         );
                     }

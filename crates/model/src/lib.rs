@@ -1,9 +1,11 @@
 //! The vocabulary of fleetcache: the data types of the external contract
 //! (`PROTOCOL.md` section 2), the topics and events clients see, the
+//! messages that carry them ([`protocol`]: event payloads, WebSocket frames
+//! and ops, `Since`, peer entry bodies), the wire envelope ([`wire`]), the
 //! [`Clock`] through which all time flows, validation of names and request
 //! bodies, and the daemon's metrics.
 //!
-//! Read [`types`] first: its JSON is the contract. This crate does no I/O:
+//! Read [`types`] first: its JSON is the contract; then [`protocol`]. This crate does no I/O:
 //! every other crate depends on it, so it must stay small and pure.
 
 pub mod clock;
@@ -11,6 +13,7 @@ pub mod error;
 pub mod event;
 pub mod forwarded;
 pub mod metrics;
+pub mod protocol;
 pub mod requests;
 pub mod time;
 pub mod transport;

@@ -1,13 +1,17 @@
 //! The entries daemons exchange (`PROTOCOL.md` section 5): the envelope
-//! (`v, kind, from, boot, body, sig`), its bodies, optional HMAC-SHA256
-//! signing, and the stream keys. Pure: decoding an entry from outside never
-//! panics and says exactly why it refused.
+//! (`v, kind, from, boot, body, sig`), optional HMAC-SHA256 signing, and
+//! the stream keys. Pure: decoding an entry from outside never panics and
+//! says exactly why it refused. The bodies an envelope carries are defined
+//! in [`crate::protocol::peer`] and re-exported here.
 
-use crate::{Computer, EventName, Project, Session, Todo, Topic};
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+
+pub use crate::protocol::peer::{
+    EventBody, HeartbeatBody, PushGen, RequestBody, ResponseBody, SnapshotData,
+};
 
 /// The largest body an entry may carry (1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -318,103 +322,6 @@ impl Envelope {
     pub fn parse_body<'a, T: Deserialize<'a>>(&'a self) -> Result<T, WireError> {
         serde_json::from_slice(&self.body).map_err(|e| WireError::Body(e.to_string()))
     }
-}
-
-/// The body of a heartbeat: the sender's record and its period.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HeartbeatBody {
-    /// The sender's Computer fields (with `interest`).
-    #[serde(flatten)]
-    pub computer: Computer,
-    /// Its heartbeat period: receivers judge its liveness by it.
-    pub period_ms: u64,
-    /// How often the sender has left own changes unpushed, per topic
-    /// (absent from older daemons: zero).
-    #[serde(default)]
-    pub push_gen: PushGen,
-    /// How often the sender beats on the liveness set `NS:alive`, in
-    /// milliseconds. Present: its liveness is its deadline there, and full
-    /// heartbeats come only when something changes. Absent (a previous
-    /// version): it is judged by its heartbeats, and senders announce a
-    /// full heartbeat every period while it is online.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alive_ms: Option<u64>,
-}
-
-/// Per topic, how many times a daemon left some of its own changes out of
-/// its events stream (nobody seemed to watch, or the append was given up).
-/// It only grows within a boot. A follower whose snapshot saw a lower value
-/// than a later heartbeat or snapshot announces cannot prove it has every
-/// change, and pulls a fresh snapshot: an explicit must-refetch instead of
-/// a silent gap.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PushGen {
-    /// For the `sessions` topic.
-    #[serde(default)]
-    pub sessions: u64,
-    /// For the `preparation` topic (projects and todos).
-    #[serde(default)]
-    pub preparation: u64,
-}
-
-/// The body of an event entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EventBody {
-    /// What happened.
-    pub event: EventName,
-    /// The event's data, as WebSocket clients get it, kept unparsed so the
-    /// receiver decodes it once, straight into the record it describes.
-    pub data: Box<serde_json::value::RawValue>,
-    /// The record's revision, where it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rev: Option<u64>,
-}
-
-/// The body of a snapshot request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequestBody {
-    /// Chosen by the asker; the response carries it back.
-    pub id: String,
-    /// Always `snapshot` in v1.
-    pub op: String,
-    /// The topics wanted.
-    pub topics: Vec<Topic>,
-}
-
-/// The data of a snapshot response.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SnapshotData {
-    /// The sender's sessions, when asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sessions: Option<Vec<Session>>,
-    /// The sender's projects, when asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub projects: Option<Vec<Project>>,
-    /// The sender's todos, when asked for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub todos: Option<Vec<Todo>>,
-}
-
-/// The body of a response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResponseBody {
-    /// The request's id.
-    pub id: String,
-    /// Whether the request was served.
-    pub ok: bool,
-    /// The snapshot.
-    #[serde(default)]
-    pub data: SnapshotData,
-    /// The position of the sender's events stream at the snapshot.
-    #[serde(default)]
-    pub events_id: String,
-    /// Why it was not served.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The sender's [`PushGen`] when it took the snapshot (absent from
-    /// older daemons: zero).
-    #[serde(default)]
-    pub push_gen: PushGen,
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use crate::peers::{CACHE_PERIOD, Heartbeat};
 use crate::shared::{Request, Shared};
 use crate::snapshot;
 use crate::{forward, remote_writes};
+use model::protocol::{ProjectsUpdated, SessionClosed, TodosUpdated};
 use model::wire::{Envelope, EventBody, HeartbeatBody, Kind, RequestBody, ResponseBody, WireError};
-use model::{EventName, Project, Session, StreamEntry, StreamId, Todo};
-use serde::Deserialize;
+use model::{EventName, Session, StreamEntry, StreamId};
 use std::time::Duration;
 
 pub(crate) fn dispatch(
@@ -224,25 +224,6 @@ fn on_inbox(shared: &Shared, stream: &str, entry: &StreamEntry, env: Envelope) {
     }
 }
 
-#[derive(Deserialize)]
-struct ClosedData {
-    session_id: String,
-    computer: String,
-}
-
-#[derive(Deserialize)]
-struct ProjectsData {
-    computer: String,
-    projects: Vec<Project>,
-}
-
-#[derive(Deserialize)]
-struct TodosData {
-    computer: String,
-    project_path: String,
-    todos: Vec<Todo>,
-}
-
 /// Applies one entry of `owner`'s events stream; `false` stops the batch
 /// (the feed needs a snapshot first).
 fn on_event_entry(shared: &Shared, owner: &str, stream: &str, entry: &StreamEntry) -> bool {
@@ -312,21 +293,21 @@ fn apply_event(shared: &Shared, owner: &str, body: EventBody) -> Result<(), Wire
             cache.put_session(s);
         }
         EventName::SessionClosed => {
-            let d: ClosedData = serde_json::from_str(body.data.get()).map_err(bad)?;
+            let d: SessionClosed = serde_json::from_str(body.data.get()).map_err(bad)?;
             if d.computer != owner {
                 return Err(forged(owner, &d.computer));
             }
             cache.close_session(owner, &d.session_id, body.rev.unwrap_or(u64::MAX));
         }
         EventName::ProjectsUpdated => {
-            let d: ProjectsData = serde_json::from_str(body.data.get()).map_err(bad)?;
+            let d: ProjectsUpdated = serde_json::from_str(body.data.get()).map_err(bad)?;
             if d.computer != owner || d.projects.iter().any(|p| p.computer != owner) {
                 return Err(forged(owner, &d.computer));
             }
             cache.set_projects(owner, d.projects);
         }
         EventName::TodosUpdated => {
-            let d: TodosData = serde_json::from_str(body.data.get()).map_err(bad)?;
+            let d: TodosUpdated = serde_json::from_str(body.data.get()).map_err(bad)?;
             if d.computer != owner || d.todos.iter().any(|t| t.computer != owner) {
                 return Err(forged(owner, &d.computer));
             }

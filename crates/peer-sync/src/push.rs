@@ -6,7 +6,7 @@
 use crate::shared::{Request, Shared};
 use crate::snapshot;
 use cache_core::FeedEvent;
-use model::wire::{EVENTS_MAXLEN, Envelope, INBOX_MAXLEN, Kind};
+use model::wire::{EVENTS_MAXLEN, Envelope, EventBody, INBOX_MAXLEN, Kind};
 use model::{StreamId, Topic};
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,7 +118,7 @@ async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>, cancel: &Cancellation
                 kind: Kind::Event,
                 from: shared.me.clone(),
                 boot: shared.boot.clone(),
-                body: event_body(ev),
+                body: EventBody::encode(ev.event, &ev.data, ev.rev),
             };
             env.to_fields(shared.secret())
         })
@@ -182,21 +182,6 @@ async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>, cancel: &Cancellation
             return;
         }
     }
-}
-
-/// `{"event":NAME,"data":{..},"rev":N}`, built from the feed's serialized data.
-fn event_body(ev: &FeedEvent) -> bytes::Bytes {
-    let mut out = Vec::with_capacity(ev.data.len() + 64);
-    out.extend_from_slice(b"{\"event\":\"");
-    out.extend_from_slice(ev.event.as_str().as_bytes());
-    out.extend_from_slice(b"\",\"data\":");
-    out.extend_from_slice(&ev.data);
-    if let Some(rev) = ev.rev {
-        out.extend_from_slice(b",\"rev\":");
-        out.extend_from_slice(rev.to_string().as_bytes());
-    }
-    out.push(b'}');
-    bytes::Bytes::from(out)
 }
 
 /// Answers a snapshot request with this computer's data and the position of

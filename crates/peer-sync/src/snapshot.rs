@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use cache_core::DaemonCache;
-use model::wire::{PushGen, SnapshotData};
+use model::wire::{PushGen, ResponseBody, SnapshotData};
 use model::{Metrics, Project, Session, StreamId, Todo, Topic};
 use std::collections::BTreeMap;
 
@@ -26,25 +26,7 @@ pub(crate) fn response(
         data.push(("projects", cache.projects_json(Some(me))));
         data.push(("todos", cache.todos_json(Some(me), None)));
     }
-    let string = |s: &str| serde_json::to_vec(s).unwrap_or_else(|_| b"\"\"".to_vec());
-    let mut out = Vec::with_capacity(data.iter().map(|(_, b)| b.len() + 16).sum::<usize>() + 128);
-    out.extend_from_slice(b"{\"id\":");
-    out.extend_from_slice(&string(id));
-    out.extend_from_slice(b",\"ok\":true,\"data\":{");
-    for (i, (key, json)) in data.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(&string(key));
-        out.push(b':');
-        out.extend_from_slice(json);
-    }
-    out.extend_from_slice(b"},\"events_id\":");
-    out.extend_from_slice(&string(&events_id.to_string()));
-    out.extend_from_slice(b",\"push_gen\":");
-    out.extend_from_slice(&serde_json::to_vec(&push_gen).unwrap_or_else(|_| b"{}".to_vec()));
-    out.push(b'}');
-    Bytes::from(out)
+    ResponseBody::encode_snapshot(id, &data, &events_id.to_string(), push_gen)
 }
 
 /// Replaces what the cache holds about `computer` with its snapshot.
@@ -94,7 +76,6 @@ pub(crate) fn apply(cache: &DaemonCache, computer: &str, data: SnapshotData, met
 mod tests {
     use super::*;
     use cache_core::CacheConfig;
-    use model::wire::ResponseBody;
     use model::{Computer, Interest, SessionStatus, SystemClock, Timestamp};
     use std::sync::Arc;
 
@@ -141,6 +122,14 @@ mod tests {
                 preparation: 0,
             },
         );
+        // The exact bytes: the contract's response body, field for field.
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            format!(
+                r#"{{"id":"req\"1","ok":true,"data":{{"sessions":[{}]}},"events_id":"5-6","push_gen":{{"sessions":2,"preparation":0}}}}"#,
+                serde_json::to_string(&session).unwrap()
+            )
+        );
         let parsed: ResponseBody = serde_json::from_slice(&body).unwrap();
         assert_eq!(parsed.id, "req\"1");
         assert!(parsed.ok);
@@ -155,6 +144,10 @@ mod tests {
             &[Topic::Preparation],
             StreamId::ZERO,
             PushGen::default(),
+        );
+        assert_eq!(
+            std::str::from_utf8(&prep).unwrap(),
+            r#"{"id":"r","ok":true,"data":{"projects":[],"todos":[]},"events_id":"0-0","push_gen":{"sessions":0,"preparation":0}}"#
         );
         let parsed: ResponseBody = serde_json::from_slice(&prep).unwrap();
         assert_eq!(parsed.data.sessions, None);

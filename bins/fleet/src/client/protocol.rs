@@ -1,106 +1,11 @@
-//! The WebSocket's frames (`PROTOCOL.md` section 4), pure: the ops a client sends,
-//! the frames the server sends, and [`Resume`], which remembers where each topic's
-//! stream stopped so that a reconnection asks for a replay (`since`) instead of a
-//! snapshot.
+//! The WebSocket's frames (`PROTOCOL.md` section 4), pure: the ops a client sends and
+//! the frames the server sends are the contract's (`model::protocol`, re-exported
+//! here); [`Resume`] remembers where each topic's stream stopped so that a
+//! reconnection asks for a replay (`since`) instead of a snapshot.
 
-use model::{EventName, Topic};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use model::Topic;
+pub use model::protocol::{ServerFrame, Since, refresh_op, subscribe_op};
 use std::collections::BTreeMap;
-
-/// Where a topic's stream stopped: the daemon's boot and the last sequence number seen.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Since {
-    /// The daemon's boot id (`epoch`).
-    pub epoch: String,
-    /// The last `seq` received for the topic.
-    pub seq: u64,
-}
-
-/// `{"op":"subscribe",...}`: `computers` narrows (absent = all), `since` asks for a
-/// replay.
-pub fn subscribe_op(topic: Topic, computers: &[String], since: Option<&Since>) -> String {
-    let mut op = json!({"op": "subscribe", "topic": topic.as_str()});
-    if !computers.is_empty() {
-        op["computers"] = json!(computers);
-    }
-    if let Some(since) = since {
-        op["since"] = json!({"epoch": since.epoch, "seq": since.seq});
-    }
-    op.to_string()
-}
-
-/// `{"op":"refresh",...}`: pull data again from its owners.
-pub fn refresh_op(topic: Option<Topic>, computer: Option<&str>) -> String {
-    let mut op = json!({"op": "refresh"});
-    if let Some(topic) = topic {
-        op["topic"] = json!(topic.as_str());
-    }
-    if let Some(computer) = computer {
-        op["computer"] = json!(computer);
-    }
-    op.to_string()
-}
-
-/// One frame from the server.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ServerFrame {
-    /// The whole current state of a topic.
-    Snapshot {
-        /// The topic.
-        topic: Topic,
-        /// The daemon's boot id.
-        epoch: String,
-        /// The sequence number the snapshot is at.
-        seq: u64,
-        /// `{"sessions":[..]}`, `{"projects":[..],"todos":[..]}` or `{"computers":[..]}`.
-        data: Value,
-    },
-    /// One change.
-    Event {
-        /// The topic.
-        topic: Topic,
-        /// The daemon's boot id.
-        epoch: String,
-        /// The change's sequence number.
-        seq: u64,
-        /// What happened.
-        event: EventName,
-        /// The event's data.
-        data: Value,
-    },
-    /// A frame the server could not take; the connection stays open.
-    Error {
-        /// A short fixed code.
-        code: String,
-        /// What was wrong.
-        message: String,
-    },
-}
-
-impl ServerFrame {
-    /// Decodes one text frame.
-    ///
-    /// # Errors
-    /// The JSON error when the text is not a frame of the contract.
-    pub fn decode(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
-    }
-
-    /// The topic, epoch and sequence number of a snapshot or event.
-    pub fn position(&self) -> Option<(Topic, &str, u64)> {
-        match self {
-            Self::Snapshot {
-                topic, epoch, seq, ..
-            }
-            | Self::Event {
-                topic, epoch, seq, ..
-            } => Some((*topic, epoch, *seq)),
-            Self::Error { .. } => None,
-        }
-    }
-}
 
 /// Where each topic's stream stopped, across connections.
 ///
@@ -149,6 +54,7 @@ impl Resume {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     fn event(topic: &str, epoch: &str, seq: u64) -> ServerFrame {
         let name = match topic {
@@ -200,6 +106,23 @@ mod tests {
         assert_eq!(
             op,
             json!({"op":"subscribe","topic":"preparation","computers":["x"],"since":{"epoch":"b","seq":7}})
+        );
+        // The exact bytes, field order included.
+        assert_eq!(
+            subscribe_op(
+                Topic::Preparation,
+                &["x".into(), "a\"b".into()],
+                Some(&since)
+            ),
+            r#"{"op":"subscribe","topic":"preparation","computers":["x","a\"b"],"since":{"epoch":"b","seq":7}}"#
+        );
+        assert_eq!(
+            refresh_op(Some(Topic::Sessions), Some("a")),
+            r#"{"op":"refresh","topic":"sessions","computer":"a"}"#
+        );
+        assert_eq!(
+            refresh_op(None, Some("a")),
+            r#"{"op":"refresh","computer":"a"}"#
         );
         assert_eq!(refresh_op(None, None), r#"{"op":"refresh"}"#);
         let op: Value =

@@ -2,8 +2,11 @@
 //! snapshots and events. Pure: a snapshot replaces a topic, an event changes one record,
 //! and a frame that does not match the contract is refused with the reason.
 
+use model::protocol::{
+    ComputersSnapshot, PreparationSnapshot, ProjectsUpdated, SessionClosed, SessionsSnapshot,
+    TodosUpdated,
+};
 use model::{Computer, EventName, Project, Session, Todo, Topic};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,40 +21,6 @@ pub struct Fleet {
     loaded: BTreeSet<Topic>,
 }
 
-#[derive(Deserialize)]
-struct SessionsData {
-    sessions: Vec<Session>,
-}
-
-#[derive(Deserialize)]
-struct PreparationData {
-    projects: Vec<Project>,
-    todos: Vec<Todo>,
-}
-
-#[derive(Deserialize)]
-struct ComputersData {
-    computers: Vec<Computer>,
-}
-
-#[derive(Deserialize)]
-struct SessionClosed {
-    session_id: String,
-}
-
-#[derive(Deserialize)]
-struct ProjectsUpdated {
-    computer: String,
-    projects: Vec<Project>,
-}
-
-#[derive(Deserialize)]
-struct TodosUpdated {
-    computer: String,
-    project_path: String,
-    todos: Vec<Todo>,
-}
-
 fn decode<T: DeserializeOwned>(what: &str, data: Value) -> Result<T, String> {
     serde_json::from_value(data).map_err(|e| format!("bad {what} data: {e}"))
 }
@@ -64,7 +33,7 @@ impl Fleet {
     pub fn load(&mut self, topic: Topic, data: Value) -> Result<(), String> {
         match topic {
             Topic::Sessions => {
-                let d: SessionsData = decode("sessions snapshot", data)?;
+                let d: SessionsSnapshot = decode("sessions snapshot", data)?;
                 self.sessions = d
                     .sessions
                     .into_iter()
@@ -72,12 +41,12 @@ impl Fleet {
                     .collect();
             }
             Topic::Preparation => {
-                let d: PreparationData = decode("preparation snapshot", data)?;
+                let d: PreparationSnapshot = decode("preparation snapshot", data)?;
                 self.projects = d.projects;
                 self.todos = d.todos;
             }
             Topic::Computers => {
-                let d: ComputersData = decode("computers snapshot", data)?;
+                let d: ComputersSnapshot = decode("computers snapshot", data)?;
                 self.computers = d.computers;
                 self.sort_computers();
             }
