@@ -8,6 +8,7 @@ use crate::identity;
 use crate::listeners;
 use crate::refresh::Refresh;
 use crate::stats;
+use crate::systemd::Systemd;
 use crate::writes::LocalWrites;
 use anyhow::Context;
 use api_rest::{Api, ApiParts, HealthSource, RedisHealth, Upgrader};
@@ -249,9 +250,19 @@ pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
         sessions = session_count,
         "fleetd ready"
     );
+    let systemd = Systemd::ready(
+        &tasks,
+        cancel.child_token(),
+        &format!(
+            "serving {} as {}, {session_count} sessions",
+            config.socket.display(),
+            config.computer
+        ),
+    );
 
     wait_for_signal().await;
     tracing::info!("stopping");
+    systemd.stopping();
 
     let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
     accept_cancel.cancel();
