@@ -13,8 +13,16 @@
 //! worker, a deadlock), the pings stop and systemd restarts the daemon. A
 //! failed notification is logged (once per run of failures) and never stops
 //! the daemon.
+//!
+//! Socket activation (`dist/systemd/user/fleetd.socket`): when `LISTEN_PID`
+//! is this process and `LISTEN_FDS` passes a listening Unix socket (fd 3),
+//! [`unix_listener`] serves on it instead of binding `--socket`, and the
+//! socket file is left in place at stop (systemd owns it).
 
+use crate::listeners;
+use anyhow::Context as _;
 use sd_notify::NotifyState;
+use std::path::Path;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -83,6 +91,74 @@ impl Systemd {
             );
         }
     }
+}
+
+/// The Unix listener to serve on, and whether fleetd made it (and so
+/// removes its file at stop).
+pub struct UnixSocket {
+    /// The listening socket.
+    pub listener: tokio::net::UnixListener,
+    /// `false` when systemd passed it (socket activation): its file is
+    /// systemd's to remove.
+    pub ours: bool,
+}
+
+/// The socket systemd passed (socket activation), else `path` bound as
+/// `listeners::bind_unix` does.
+///
+/// # Errors
+/// A malformed `LISTEN_FDS`/`LISTEN_PID`, more than one socket passed, a
+/// passed descriptor that is not a Unix socket, or binding `path` failing.
+pub async fn unix_listener(path: &Path) -> anyhow::Result<UnixSocket> {
+    let fds = sd_notify::listen_fds().context("socket activation: LISTEN_FDS/LISTEN_PID")?;
+    let fds: Vec<_> = fds.collect();
+    let fd = match fds.as_slice() {
+        [] => {
+            return Ok(UnixSocket {
+                listener: listeners::bind_unix(path).await?,
+                ours: true,
+            });
+        }
+        [fd] => *fd,
+        more => anyhow::bail!(
+            "socket activation: {} sockets passed (LISTEN_FDS), fleetd takes one Unix socket",
+            more.len()
+        ),
+    };
+    let listener = adopt(fd)?;
+    let local = listener
+        .local_addr()
+        .context("socket activation: fd 3 is not a Unix socket")?;
+    listener
+        .set_nonblocking(true)
+        .context("socket activation: making fd 3 non-blocking")?;
+    let listener = tokio::net::UnixListener::from_std(listener)
+        .context("socket activation: registering fd 3")?;
+    tracing::info!(
+        socket = ?local.as_pathname(),
+        "serving on the socket systemd passed (socket activation)"
+    );
+    Ok(UnixSocket {
+        listener,
+        ours: false,
+    })
+}
+
+/// Takes ownership of the descriptor systemd passed.
+#[allow(unsafe_code)]
+fn adopt(fd: std::os::fd::RawFd) -> anyhow::Result<std::os::unix::net::UnixListener> {
+    use std::os::fd::FromRawFd as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static TAKEN: AtomicBool = AtomicBool::new(false);
+    anyhow::ensure!(
+        !TAKEN.swap(true, Ordering::SeqCst),
+        "socket activation: the passed socket was already taken"
+    );
+    // SAFETY: `listen_fds` returned `fd` only because LISTEN_PID names this
+    // process, and it already ran fcntl on it (so it is open); systemd hands
+    // it to this process and nothing else in fleetd owns it, and `TAKEN`
+    // makes sure it is adopted once.
+    Ok(unsafe { std::os::unix::net::UnixListener::from_raw_fd(fd) })
 }
 
 /// How often to ping: half the watchdog interval (as sd_watchdog_enabled(3)
