@@ -8,6 +8,7 @@ use crate::identity;
 use crate::listeners;
 use crate::refresh::Refresh;
 use crate::stats;
+use crate::systemd::{self, Systemd};
 use crate::writes::LocalWrites;
 use anyhow::Context;
 use api_rest::{Api, ApiParts, HealthSource, RedisHealth, Upgrader};
@@ -220,12 +221,13 @@ pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
         listeners::rest_config(listener_count),
     );
 
+    let stop = stop_signal();
     let accept_cancel = CancellationToken::new();
     let servers = TaskTracker::new();
-    let unix = listeners::bind_unix(&config.socket).await?;
+    let unix = systemd::unix_listener(&config.socket).await?;
     servers.spawn(api_rest::serve_unix(
         api.clone(),
-        unix,
+        unix.listener,
         accept_cancel.clone(),
     ));
     if let Some(addr) = config.http {
@@ -249,9 +251,19 @@ pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
         sessions = session_count,
         "fleetd ready"
     );
+    let systemd = Systemd::ready(
+        &tasks,
+        cancel.child_token(),
+        &format!(
+            "serving {} as {}, {session_count} sessions",
+            config.socket.display(),
+            config.computer
+        ),
+    );
 
-    wait_for_signal().await;
+    stop.await;
     tracing::info!("stopping");
+    systemd.stopping();
 
     let deadline = tokio::time::Instant::now() + SHUTDOWN_DEADLINE;
     accept_cancel.cancel();
@@ -274,7 +286,9 @@ pub async fn run(config: Config, metrics: Arc<Metrics>) -> anyhow::Result<()> {
     if let Err(e) = writes.store().flush().await {
         tracing::error!(error = %e, "flushing the session store failed");
     }
-    listeners::remove_socket(&config.socket);
+    if unix.ours {
+        listeners::remove_socket(&config.socket);
+    }
     if !drained || !tasks_done || cut > 0 {
         tracing::warn!(drained, tasks_done, ws_cut = cut, "shutdown was not clean");
     }
@@ -313,25 +327,32 @@ async fn apply_preparation(cache: DaemonCache, mut rx: mpsc::Receiver<Preparatio
     }
 }
 
-async fn wait_for_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+/// Listens for SIGTERM and SIGINT from now on (before the listeners serve,
+/// so that a stop asked right after readiness is a clean one), and returns
+/// the future that completes at the first of them.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &'static str| match signal(kind) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(error = %e, signal = name, "cannot listen for a stop signal");
+            None
         }
     };
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => {
-            if let Err(e) = r {
-                tracing::error!(error = %e, "cannot listen for SIGINT");
-                std::future::pending::<()>().await;
+    let term = listen(SignalKind::terminate(), "SIGTERM");
+    let int = listen(SignalKind::interrupt(), "SIGINT");
+    async move {
+        let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
+        };
+        tokio::select! {
+            () = wait(term) => {}
+            () = wait(int) => {}
         }
-        () = term => {}
     }
 }

@@ -6,7 +6,8 @@
 //! signal, `listeners.rs` opens the sockets, `writes.rs` and `refresh.rs`
 //! adapt the local store and the peer protocol to the APIs, `forwarding.rs`
 //! joins the two sides of forwarded writes, `stats.rs` samples this
-//! computer's load.
+//! computer's load, `systemd.rs` sends systemd's readiness, stopping and
+//! watchdog notifications.
 
 mod app;
 mod config;
@@ -16,6 +17,7 @@ mod listeners;
 mod logging;
 mod refresh;
 mod stats;
+mod systemd;
 mod writes;
 
 use model::Metrics;

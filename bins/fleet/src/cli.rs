@@ -114,6 +114,32 @@ pub enum Command {
         #[arg(long)]
         existing: bool,
     },
+    /// Print a shell completion script to stdout, e.g. `fleet completions bash >
+    /// ~/.local/share/bash-completion/completions/fleet`.
+    Completions {
+        /// The shell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+        /// The program to complete.
+        #[arg(value_name = "PROGRAM", default_value = "fleet")]
+        program: ProgramArg,
+    },
+    /// Write the man pages of fleet, of each of its commands (fleet-<command>.1) and of
+    /// fleetd into a directory, and print their paths.
+    Man {
+        /// The directory, created if missing, e.g. ~/.local/share/man/man1.
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// A program of fleetcache, as typed after `fleet completions SHELL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgramArg {
+    /// This client.
+    Fleet,
+    /// The daemon.
+    Fleetd,
 }
 
 /// `fleet hook ...`.

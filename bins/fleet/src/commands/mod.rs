@@ -2,10 +2,12 @@
 //! either its JSON exactly as answered (`--json`) or a table for people. [`run`] only
 //! dispatches.
 
+pub mod completions;
 pub mod computers;
 pub mod events;
 pub mod hook;
 pub mod hooks;
+pub mod man;
 pub mod notify;
 pub mod projects;
 pub mod refresh;
@@ -28,10 +30,13 @@ use std::path::{Component, PathBuf};
 /// # Errors
 /// A [`FleetError`] whose [`exit_code`](FleetError::exit_code) the process exits with.
 pub async fn run(cli: Cli) -> Result<(), FleetError> {
-    // The hooks never fail and need no daemon to start.
+    // The hooks never fail and need no daemon to start; completions and man pages
+    // need no daemon either.
     let command = match cli.command {
         Command::Hook(command) => return hook::run(command, &cli.connection).await,
         Command::Hooks(command) => return hooks::run(command, cli.json),
+        Command::Completions { shell, program } => return completions::run(shell, program),
+        Command::Man { dir } => return man::run(&dir),
         other => other,
     };
     let endpoint = Endpoint::from_env(&cli.connection)?;
@@ -57,7 +62,10 @@ pub async fn run(cli: Cli) -> Result<(), FleetError> {
             computers,
             existing,
         } => notify::run(client.endpoint(), exec.as_deref(), &computers, existing).await,
-        Command::Hook(_) | Command::Hooks(_) => Ok(()),
+        Command::Hook(_)
+        | Command::Hooks(_)
+        | Command::Completions { .. }
+        | Command::Man { .. } => Ok(()),
     }
 }
 
