@@ -25,8 +25,8 @@ pub use metrics::Metrics;
 pub use requests::{NewSession, RefreshRequest, SessionPatch};
 pub use time::Timestamp;
 pub use transport::{
-    ALIVE_PRUNE, AliveBeat, AliveSet, Link, LinkCause, LinkFailure, PeerTransport, StreamBatch,
-    StreamCounts, StreamEntry, StreamId, StreamReader, TransportError,
+    ALIVE_PRUNE, AliveBeat, AliveSet, Field, Link, LinkCause, LinkFailure, PeerTransport,
+    StreamBatch, StreamCounts, StreamEntry, StreamId, StreamReader, TransportError,
 };
 pub use types::{
     Computer, ComputerStats, Interest, Project, ProjectWithTodos, Session, SessionStatus, Todo,

@@ -6,7 +6,8 @@ use crate::hub::MemoryHub;
 use crate::reader::MemoryReader;
 use bytes::Bytes;
 use model::{
-    AliveBeat, AliveSet, Link, PeerTransport, StreamCounts, StreamId, StreamReader, TransportError,
+    AliveBeat, AliveSet, Field, Link, PeerTransport, StreamCounts, StreamId, StreamReader,
+    TransportError,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -144,11 +145,11 @@ impl MemoryTransport {
     }
 }
 
-/// Copies borrowed fields into the owned form entries are stored in.
-fn owned_fields(fields: &[(&str, &[u8])]) -> Vec<(String, Bytes)> {
+/// The form entries are stored in; values are shared, not copied.
+fn owned_fields(fields: &[Field<'_>]) -> Vec<(String, Bytes)> {
     fields
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), Bytes::copy_from_slice(v)))
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect()
 }
 
@@ -159,7 +160,7 @@ impl PeerTransport for MemoryTransport {
     async fn append(
         &self,
         stream: &str,
-        fields: &[(&str, &[u8])],
+        fields: &[Field<'_>],
         max_len: usize,
     ) -> Result<StreamId, TransportError> {
         self.client.count_call();
@@ -178,7 +179,7 @@ impl PeerTransport for MemoryTransport {
     async fn append_batch(
         &self,
         stream: &str,
-        entries: &[Vec<(&str, &[u8])>],
+        entries: &[Vec<Field<'_>>],
         max_len: usize,
     ) -> Result<Vec<StreamId>, TransportError> {
         self.client.count_call();
