@@ -3,13 +3,14 @@
 
 use crate::config::RestConfig;
 use crate::error::ApiError;
-use crate::ports::{HealthSource, LocalSessions, Refresher, RemoteSessions, Upgrader};
+use crate::ports::{HealthSource, LocalSessions, RemoteSessions, Upgrader};
 use crate::router::{self, Route};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Body;
 use hyper::{Method, Request, Response};
 use model::Metrics;
+use model::Refresher;
 use model::metrics::{RequestLabels, RouteLabels};
 use std::sync::Arc;
 use tokio::time::Instant;

@@ -15,7 +15,8 @@
 //! to.
 //!
 //! This crate never names SQLite or Redis: it reads the fleet from
-//! `cache-core` and asks for refreshes through [`WsRefresh`].
+//! `cache-core` and asks for refreshes through [`model::Refresher`], the
+//! port it shares with the REST API.
 
 mod close;
 mod connection;
@@ -30,4 +31,4 @@ pub use close::{CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, CLOSE_T
 pub use protocol::{
     ClientOp, ErrorFrame, MAX_ERROR_MESSAGE_CHARS, MAX_SUBSCRIBE_COMPUTERS, decode_op,
 };
-pub use service::{WsConfig, WsRefresh, WsService};
+pub use service::{WsConfig, WsService};

@@ -10,7 +10,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use model::{Metrics, Topic};
+use model::{Metrics, Refresher};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::WebSocketStream;
@@ -56,15 +56,6 @@ impl Default for WsConfig {
     }
 }
 
-/// What the `refresh` op asks for: a re-pull of data from its owners.
-pub trait WsRefresh: Send + Sync + 'static {
-    /// Starts a refresh in the background and returns at once.
-    ///
-    /// # Errors
-    /// A message for the client's error frame when it cannot be started.
-    fn refresh(&self, topic: Option<Topic>, computer: Option<String>) -> Result<(), String>;
-}
-
 /// The WebSocket API. Cheap to clone.
 #[derive(Clone)]
 pub struct WsService {
@@ -74,7 +65,7 @@ pub struct WsService {
 struct Inner {
     cache: DaemonCache,
     config: WsConfig,
-    refresher: Arc<dyn WsRefresh>,
+    refresher: Arc<dyn Refresher>,
     metrics: Arc<Metrics>,
     tracker: TaskTracker,
     cancel: CancellationToken,
@@ -85,7 +76,7 @@ impl WsService {
     pub fn new(
         cache: DaemonCache,
         config: WsConfig,
-        refresher: Arc<dyn WsRefresh>,
+        refresher: Arc<dyn Refresher>,
         metrics: Arc<Metrics>,
         cancel: CancellationToken,
     ) -> Self {

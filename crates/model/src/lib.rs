@@ -1,7 +1,9 @@
 //! The vocabulary of fleetcache: the data types of the external contract
 //! (`PROTOCOL.md` section 2), the topics and events clients see, the
 //! [`Clock`] through which all time flows, validation of names and request
-//! bodies, and the daemon's metrics.
+//! bodies, the daemon's metrics, and the few rules and ports the daemon,
+//! its APIs and the `fleet` client share ([`paths`], [`refresh`],
+//! [`preparation`]).
 //!
 //! Read [`types`] first: its JSON is the contract. This crate does no I/O:
 //! every other crate depends on it, so it must stay small and pure.
@@ -11,6 +13,9 @@ pub mod error;
 pub mod event;
 pub mod forwarded;
 pub mod metrics;
+pub mod paths;
+pub mod preparation;
+pub mod refresh;
 pub mod requests;
 pub mod time;
 pub mod transport;
@@ -22,6 +27,8 @@ pub use clock::{Clock, SystemClock, TokioClock};
 pub use error::Error;
 pub use event::{ComputerFilter, EventName, Topic};
 pub use metrics::Metrics;
+pub use preparation::{PreparationState, PreparationUpdate};
+pub use refresh::{RefreshError, RefreshScope, Refresher};
 pub use requests::{NewSession, RefreshRequest, SessionPatch};
 pub use time::Timestamp;
 pub use transport::{
