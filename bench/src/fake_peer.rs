@@ -70,7 +70,7 @@ fn session(owner: &str, i: usize, at: i64) -> Session {
 fn fields(env: &Envelope) -> Vec<(&'static str, Value)> {
     env.to_fields(None)
         .into_iter()
-        .map(|(k, v)| (k, Value::Bytes(Bytes::from(v))))
+        .map(|(k, v)| (k, Value::Bytes(v)))
         .collect()
 }
 

@@ -81,7 +81,7 @@ impl NaiveReader {
             let fields: Vec<(&str, Value)> = env
                 .to_fields(None)
                 .into_iter()
-                .map(|(k, v)| (k, Value::Bytes(Bytes::from(v))))
+                .map(|(k, v)| (k, Value::Bytes(v)))
                 .collect();
             let cap = (
                 "MAXLEN",

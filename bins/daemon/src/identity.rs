@@ -11,7 +11,10 @@ pub fn local_computer(name: &str, remote_writes: bool, clock: &dyn Clock) -> Com
         name: name.to_owned(),
         online: true,
         is_self: true,
-        host: host_name().unwrap_or_else(|| name.to_owned()),
+        host: crate::config::system_host_name()
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| name.to_owned()),
         user: user_name(),
         version: model::VERSION.to_owned(),
         boot_id: uuid::Uuid::new_v4().to_string(),
@@ -21,14 +24,6 @@ pub fn local_computer(name: &str, remote_writes: bool, clock: &dyn Clock) -> Com
         stats: None,
         interest: Interest::default(),
     }
-}
-
-fn host_name() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
 }
 
 fn user_name() -> String {

@@ -1,17 +1,12 @@
 //! Logging: `tracing` events to stderr, as text or JSON, filtered by
-//! `RUST_LOG` (default `info`). One more layer counts what `local-store`
-//! skips on disk (every skip is a warning there, naming the path and why)
-//! into `fleet_dropped_inputs_total{source="disk"}`, whatever `RUST_LOG` says.
+//! `RUST_LOG` (default `info`). Logging only logs: what `local-store` skips
+//! on disk it counts itself (`local_store::Skips`).
 
 use std::io::IsTerminal;
 
-use model::Metrics;
-use std::sync::Arc;
-use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::filter_fn;
-use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
@@ -25,7 +20,7 @@ const DEFAULT_FILTER: &str = "info";
 /// An invalid `RUST_LOG` does not stop the daemon: it logs at `info` and says
 /// so in a warning. If a subscriber is already installed (as in tests), that
 /// one stays and this does nothing.
-pub fn init(format: LogFormat, metrics: Arc<Metrics>) {
+pub fn init(format: LogFormat) {
     let (filter, invalid) = match std::env::var("RUST_LOG") {
         Ok(directives) if !directives.trim().is_empty() => match EnvFilter::try_new(&directives) {
             Ok(filter) => (filter, None),
@@ -50,33 +45,11 @@ pub fn init(format: LogFormat, metrics: Arc<Metrics>) {
             .with_filter(filter)
             .boxed(),
     };
-    let installed = tracing_subscriber::registry()
-        .with(fmt)
-        .with(DiskSkips { metrics }.with_filter(filter_fn(DiskSkips::counts)))
-        .try_init();
+    let installed = tracing_subscriber::registry().with(fmt).try_init();
     // Failing means a subscriber was installed before; it stays in charge.
     if installed.is_ok()
         && let Some(reason) = invalid
     {
         tracing::warn!(reason = %reason, default = DEFAULT_FILTER, "RUST_LOG is invalid; using the default filter");
-    }
-}
-
-/// Counts `local-store`'s warnings: each is a file or line it skipped.
-struct DiskSkips {
-    metrics: Arc<Metrics>,
-}
-
-impl DiskSkips {
-    /// The events it counts. As a per-layer filter it is judged once per
-    /// call site, so this layer never turns on debug logging elsewhere.
-    fn counts(meta: &Metadata<'_>) -> bool {
-        *meta.level() == Level::WARN && meta.target().starts_with("local_store")
-    }
-}
-
-impl<S: Subscriber> Layer<S> for DiskSkips {
-    fn on_event(&self, _event: &Event<'_>, _ctx: Context<'_, S>) {
-        self.metrics.dropped("disk", "skipped");
     }
 }

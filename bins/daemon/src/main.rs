@@ -12,6 +12,7 @@
 mod app;
 mod config;
 mod forwarding;
+mod health;
 mod identity;
 mod listeners;
 mod logging;
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
         }
     };
     let metrics = Arc::new(Metrics::new());
-    logging::init(config.log_format, metrics.clone());
+    logging::init(config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("fleetd")

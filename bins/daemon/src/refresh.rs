@@ -1,13 +1,12 @@
-//! `POST /v1/refresh` and the WS `refresh` op: pull data again from its
-//! owner, in the background: this computer's projects and todos are re-read
-//! from disk, and peers (when the daemon has them) are asked for snapshots,
-//! whose answers arrive as WebSocket events.
+//! The refresh port ([`model::Refresher`]) for both APIs (`POST
+//! /v1/refresh` and the WebSocket `refresh` op): pull data again from its
+//! owner, in the background. This computer's projects and todos are
+//! re-read from disk; peers (when the daemon has them) are asked for
+//! snapshots, whose answers arrive as change events.
 
-use api_rest::{RefreshError, Refresher};
-use api_ws::WsRefresh;
 use cache_core::DaemonCache;
 use local_store::ProjectsConfig;
-use model::{RefreshRequest, Topic};
+use model::{PreparationUpdate, RefreshError, RefreshScope, Refresher, Topic};
 use peer_sync::PeerRefresher;
 use std::sync::Arc;
 use tokio_util::task::TaskTracker;
@@ -35,24 +34,24 @@ impl Refresh {
             tracker,
         }
     }
+}
 
-    fn start(&self, topics: Vec<Topic>, computer: Option<String>) {
+impl Refresher for Refresh {
+    fn refresh(&self, scope: RefreshScope) -> Result<(), RefreshError> {
+        let RefreshScope { topics, computer } = scope;
         let local = self.cache.local_name().to_owned();
         let wants_local = computer.as_deref().is_none_or(|c| c == local);
         if wants_local && topics.contains(&Topic::Preparation) {
             let cache = self.cache.clone();
             let projects = self.projects.clone();
             self.tracker.spawn(async move {
+                let name = local.clone();
                 let scanned =
-                    tokio::task::spawn_blocking(move || local_store::scan_all(&local, &projects))
+                    tokio::task::spawn_blocking(move || local_store::scan_all(&name, &projects))
                         .await;
                 match scanned {
-                    Ok((projects, todos)) => {
-                        let name = cache.local_name().to_owned();
-                        cache.set_projects(&name, projects);
-                        for (path, list) in todos {
-                            cache.set_todos(&name, &path, list);
-                        }
+                    Ok(state) => {
+                        cache.write_preparation(&local, PreparationUpdate::all(state));
                     }
                     Err(e) => tracing::error!(error = %e, "refresh of local projects failed"),
                 }
@@ -68,31 +67,6 @@ impl Refresh {
                 peers.refresh(computer.as_deref(), topics).await;
             });
         }
-    }
-}
-
-impl Refresher for Refresh {
-    fn refresh(&self, req: RefreshRequest) -> Result<(), RefreshError> {
-        let topics = match req.topics {
-            None => Topic::ALL.to_vec(),
-            Some(names) => names
-                .iter()
-                .map(|n| Topic::parse(n))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(RefreshError::Invalid)?,
-        };
-        if let Some(c) = &req.computer {
-            model::validate_computer_name(c).map_err(RefreshError::Invalid)?;
-        }
-        self.start(topics, req.computer);
-        Ok(())
-    }
-}
-
-impl WsRefresh for Refresh {
-    fn refresh(&self, topic: Option<Topic>, computer: Option<String>) -> Result<(), String> {
-        let topics = topic.map_or_else(|| Topic::ALL.to_vec(), |t| vec![t]);
-        self.start(topics, computer);
         Ok(())
     }
 }

@@ -81,17 +81,12 @@ impl Endpoint {
     }
 }
 
-/// The default Unix socket path, as `fleetd` computes it:
+/// The default Unix socket path, by the rule `fleetd` uses
+/// ([`model::paths::default_socket_path`]):
 /// `$XDG_RUNTIME_DIR/fleetcache/fleetd.sock` when `XDG_RUNTIME_DIR` is an absolute path,
 /// else `/tmp/fleetcache-$UID/fleetd.sock`.
 pub fn default_socket_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
-    match env("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|dir| dir.is_absolute())
-    {
-        Some(dir) => dir.join("fleetcache").join("fleetd.sock"),
-        None => PathBuf::from(format!("/tmp/fleetcache-{}", current_uid())).join("fleetd.sock"),
-    }
+    model::paths::default_socket_path(env, current_uid())
 }
 
 fn current_uid() -> u32 {

@@ -2,12 +2,13 @@
 //! and the `{"error":{"code":"...","message":"..."}}` body. Client mistakes
 //! are 4xx, never 5xx; 500 is only for our own failures.
 
-use crate::ports::{ForwardError, RefreshError, WriteError};
+use crate::ports::{ForwardError, WriteError};
 use crate::response;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{ALLOW, CONNECTION, HeaderValue, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
+use model::RefreshError;
 use serde::Serialize;
 
 /// Why a request is refused or failed.
@@ -241,7 +242,6 @@ impl From<ForwardError> for ApiError {
 impl From<RefreshError> for ApiError {
     fn from(e: RefreshError) -> Self {
         match e {
-            RefreshError::Invalid(inner) => inner.into(),
             RefreshError::Unavailable { .. } => Self::Unavailable(e.to_string()),
         }
     }

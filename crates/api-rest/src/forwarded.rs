@@ -75,8 +75,8 @@ async fn apply(
             create_local(cache, sessions, req).await
         }
         WriteOp::Update => {
+            // Validated by the store, as a local client's patch.
             let patch: SessionPatch = body::decode(&bytes)?;
-            patch.validate()?;
             update_local(cache, sessions, session_id()?, patch).await
         }
         WriteOp::End => end_local(cache, sessions, session_id()?).await,

@@ -77,8 +77,8 @@ pub use config::{DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, MIN_CONNECTIONS,
 pub use forwarded::apply_forwarded;
 pub use json_errors::{MAX_HEAD_BYTES, MAX_HEADER_FIELDS, MAX_URI_BYTES};
 pub use parts::ApiParts;
+pub use model::{RefreshError, RefreshScope, Refresher};
 pub use ports::{
-    ForwardError, HealthSource, LocalSessions, RedisHealth, RefreshError, Refresher,
-    RemoteSessions, Upgrader, WriteError,
+    ForwardError, HealthSource, LocalSessions, RedisHealth, RemoteSessions, Upgrader, WriteError,
 };
 pub use server::{DRAIN_DEADLINE, serve_tcp, serve_unix};

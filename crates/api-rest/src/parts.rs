@@ -2,7 +2,8 @@
 //! sits below the router and the handlers, which all read it, and below
 //! [`crate::Api`], which holds it.
 
-use crate::ports::{HealthSource, LocalSessions, Refresher, RemoteSessions, Upgrader};
+use crate::ports::{HealthSource, LocalSessions, RemoteSessions, Upgrader};
+use model::Refresher;
 use model::Metrics;
 use std::sync::Arc;
 

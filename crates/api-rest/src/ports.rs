@@ -1,5 +1,6 @@
-//! What the daemon plugs into the API: session writes, refreshes, the
-//! WebSocket upgrade and the Redis link's state. Each is a trait so that
+//! What the daemon plugs into the API: session writes, the WebSocket
+//! upgrade and the Redis link's state (refreshes go through the port both
+//! APIs share, [`model::Refresher`]). Each is a trait so that
 //! this crate knows neither SQLite, Redis nor WebSocket framing.
 
 use bytes::Bytes;
@@ -12,8 +13,9 @@ use hyper::{Request, Response};
 ///
 /// The daemon implements it with the local store and writes through to
 /// the cache; a write is durable before it returns (`PROTOCOL.md` section
-/// 3). The API has already validated the request and checked, in the
-/// cache, that the session belongs to this computer.
+/// 3). The API has already checked, in the cache, that the session
+/// belongs to this computer, and validated a new session's request; a
+/// patch is validated by [`LocalSessions::update`] (the store), not before.
 #[async_trait::async_trait]
 pub trait LocalSessions: Send + Sync + 'static {
     /// Creates a session on this computer.
@@ -24,9 +26,11 @@ pub trait LocalSessions: Send + Sync + 'static {
     /// [`WriteError::Unavailable`] when it cannot commit.
     async fn create(&self, req: model::NewSession) -> Result<model::Session, WriteError>;
 
-    /// Applies `patch` to the local session `id`, returning its new state.
+    /// Validates `patch` and applies it to the local session `id`,
+    /// returning its new state.
     ///
     /// # Errors
+    /// [`WriteError::Invalid`] for a patch that breaks the contract,
     /// [`WriteError::NotFound`] when there is no such session here, and
     /// the errors of [`LocalSessions::create`]. (Another computer's
     /// session never gets here: the API forwards it to its owner.)
@@ -114,33 +118,6 @@ pub enum WriteError {
     /// kept.
     #[error("session store cannot write, nothing was written: {reason}")]
     StorageUnavailable {
-        /// Why, for the client and the log.
-        reason: String,
-    },
-}
-
-/// Starts a background re-pull of cached data (`POST /v1/refresh` and the
-/// WebSocket `refresh` op).
-pub trait Refresher: Send + Sync + 'static {
-    /// Drops the cached data `req` names and pulls it again in the
-    /// background; returns at once (the API answers 202).
-    ///
-    /// # Errors
-    /// [`RefreshError::Invalid`] for a request it refuses,
-    /// [`RefreshError::Unavailable`] when no refresh can start now (for
-    /// example the fleet link is down).
-    fn refresh(&self, req: model::RefreshRequest) -> Result<(), RefreshError>;
-}
-
-/// Why a refresh could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum RefreshError {
-    /// The request breaks the contract (400).
-    #[error(transparent)]
-    Invalid(#[from] model::Error),
-    /// A needed peer or the fleet link is unreachable (503).
-    #[error("refresh unavailable: {reason}")]
-    Unavailable {
         /// Why, for the client and the log.
         reason: String,
     },

@@ -15,7 +15,7 @@ use hyper::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use model::{
-    Computer, Interest, Metrics, NewSession, RefreshRequest, Session, SessionPatch, SessionStatus,
+    Computer, Interest, Metrics, NewSession, RefreshScope, Session, SessionPatch, SessionStatus,
     SystemClock, Timestamp,
 };
 use std::sync::Arc;
@@ -70,7 +70,7 @@ impl LocalSessions for SlowStore {
 struct NoRefresh;
 
 impl Refresher for NoRefresh {
-    fn refresh(&self, _: RefreshRequest) -> Result<(), RefreshError> {
+    fn refresh(&self, _: RefreshScope) -> Result<(), RefreshError> {
         Ok(())
     }
 }

@@ -5,13 +5,13 @@
 use crate::close::{self, CLOSE_TOO_SLOW};
 use crate::config::WsConfig;
 use crate::outbound::{self, Outbound, Overflow};
-use crate::ports::WsRefresh;
 use crate::protocol::{ClientOp, ErrorFrame, decode_op};
 use crate::subscriptions::{Subscription, Subscriptions};
 use crate::write_watch::Stall;
 use cache_core::{DaemonCache, FeedEvent, Opening};
 use futures_util::StreamExt;
 use model::Metrics;
+use model::{RefreshScope, Refresher};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -26,7 +26,7 @@ use tokio_util::task::TaskTracker;
 pub(crate) struct ConnectionParts {
     pub(crate) cache: DaemonCache,
     pub(crate) config: WsConfig,
-    pub(crate) refresher: Arc<dyn WsRefresh>,
+    pub(crate) refresher: Arc<dyn Refresher>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) tracker: TaskTracker,
     pub(crate) cancel: CancellationToken,
@@ -320,8 +320,9 @@ impl Connection {
                 }
             }
             ClientOp::Refresh { topic, computer } => {
-                if let Err(reason) = self.parts.refresher.refresh(topic, computer) {
-                    return self.refuse(out, ErrorFrame::new("unavailable", reason));
+                let scope = RefreshScope::new(topic, computer);
+                if let Err(e) = self.parts.refresher.refresh(scope) {
+                    return self.refuse(out, ErrorFrame::new("unavailable", e.to_string()));
                 }
             }
         }

@@ -2,8 +2,8 @@
 //!
 //! Read [`WsService`] first (`service.rs`): it checks an HTTP upgrade request,
 //! answers `101` and runs the connection in a task it owns, with the limits
-//! of [`WsConfig`] (`config.rs`) and the [`WsRefresh`] the daemon plugs in
-//! (`ports.rs`). `connection.rs` is one client's loop (frames in, feed
+//! of [`WsConfig`] (`config.rs`) and the [`model::Refresher`] the daemon
+//! plugs in. `connection.rs` is one client's loop (frames in, feed
 //! events out, pings); `protocol.rs` decodes client ops and encodes error
 //! frames without any I/O;
 //! `outbound.rs` is the per-client queue, bounded in bytes, whose overflow
@@ -17,14 +17,14 @@
 //! to.
 //!
 //! This crate never names SQLite or Redis: it reads the fleet from
-//! `cache-core` and asks for refreshes through [`WsRefresh`].
+//! `cache-core` and asks for refreshes through [`model::Refresher`], the
+//! port it shares with the REST API.
 
 mod close;
 mod config;
 mod connection;
 mod fragment;
 mod outbound;
-mod ports;
 mod protocol;
 mod service;
 mod subscriptions;
@@ -32,7 +32,6 @@ mod write_watch;
 
 pub use close::{CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, CLOSE_TOO_SLOW};
 pub use config::WsConfig;
-pub use ports::WsRefresh;
 pub use protocol::{
     ClientOp, ErrorFrame, MAX_ERROR_MESSAGE_CHARS, MAX_SUBSCRIBE_COMPUTERS, decode_op,
 };

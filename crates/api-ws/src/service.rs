@@ -3,7 +3,6 @@
 
 use crate::config::WsConfig;
 use crate::connection::{Connection, ConnectionParts};
-use crate::ports::WsRefresh;
 use crate::write_watch::WriteWatch;
 use bytes::Bytes;
 use cache_core::DaemonCache;
@@ -12,7 +11,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use model::Metrics;
+use model::{Metrics, Refresher};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::WebSocketStream;
@@ -36,7 +35,7 @@ pub struct WsService {
 struct Inner {
     cache: DaemonCache,
     config: WsConfig,
-    refresher: Arc<dyn WsRefresh>,
+    refresher: Arc<dyn Refresher>,
     metrics: Arc<Metrics>,
     tracker: TaskTracker,
     cancel: CancellationToken,
@@ -47,7 +46,7 @@ impl WsService {
     pub fn new(
         cache: DaemonCache,
         config: WsConfig,
-        refresher: Arc<dyn WsRefresh>,
+        refresher: Arc<dyn Refresher>,
         metrics: Arc<Metrics>,
         cancel: CancellationToken,
     ) -> Self {

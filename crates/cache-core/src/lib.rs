@@ -2,8 +2,9 @@
 //! every read without touching the network.
 //!
 //! Start with [`DaemonCache`] (`cache.rs`): writes go in through
-//! `put_session`, `set_projects`, `set_todos`, `peer_heartbeat`; reads come
-//! out as pre-serialized JSON (`reads.rs`); every change is published on a
+//! `put_session`, `set_projects`, `set_todos` (preparation read from disk
+//! through `write_preparation`, `preparation_writes.rs`), `peer_heartbeat`;
+//! reads come out as pre-serialized JSON (`reads.rs`); every change is published on a
 //! feed with `(epoch, seq)` and kept in a replay ring (`feed.rs`) so that a
 //! client can resume; local interest is reference-counted per topic and
 //! computer (`interest.rs`), counted in and out by the `InterestGuard` a
@@ -20,6 +21,7 @@ mod feed;
 mod interest;
 mod json;
 mod preparation;
+mod preparation_writes;
 mod reads;
 mod resync;
 mod sessions;

@@ -16,6 +16,9 @@
 //!   daemon loads the first state with [`scan_all`] or
 //!   [`PreparationWatcher::initial`].
 //!
+//! - [`Skips`]: what this crate skips on disk is logged (path and why) and
+//!   counted where the daemon says (`ProjectsConfig::skips`).
+//!
 //! Absences: this crate knows nothing of Redis, HTTP, WebSockets or other
 //! computers; it never changes a file of a project (it only reads them); it
 //! reads time only through [`model::Clock`].
@@ -23,6 +26,7 @@
 pub mod projects;
 mod schema;
 pub mod sessions;
+mod skips;
 pub mod todos;
 pub mod watch;
 
@@ -30,6 +34,7 @@ use std::path::PathBuf;
 
 pub use projects::{ProjectsConfig, scan_projects};
 pub use sessions::{CommitHook, SessionStore};
+pub use skips::Skips;
 pub use todos::{parse_roadmap, read_todos};
 pub use watch::{PreparationUpdate, PreparationWatcher, scan_all};
 

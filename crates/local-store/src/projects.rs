@@ -5,6 +5,7 @@
 //! Nothing here fails: a path that cannot be used is skipped with a warning
 //! naming it and the reason, and the scan goes on.
 
+use crate::Skips;
 use model::Project;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -24,6 +25,8 @@ pub struct ProjectsConfig {
     /// Directories (`--projects-root`) whose immediate subdirectories
     /// holding `.git` or `todos/` are projects.
     pub roots: Vec<PathBuf>,
+    /// Where what is skipped on disk is counted.
+    pub skips: Skips,
 }
 
 /// The projects of `cfg`, owned by `computer`: absolute (symlinks resolved),
@@ -31,11 +34,12 @@ pub struct ProjectsConfig {
 ///
 /// A `--project` that does not exist or is not a directory, a root that
 /// cannot be read, or a README that cannot be read is skipped with a
-/// `tracing::warn!` naming the path and the reason.
+/// `tracing::warn!` naming the path and the reason, and counted in
+/// `cfg.skips`.
 pub fn scan_projects(computer: &str, cfg: &ProjectsConfig) -> Vec<Project> {
     let scan = scan(computer, cfg);
     for s in &scan.skipped {
-        s.log();
+        s.log(&cfg.skips);
     }
     scan.projects
 }
@@ -77,8 +81,9 @@ impl Skipped {
         }
     }
 
-    /// Logs it once, as `warn`.
-    pub(crate) fn log(&self) {
+    /// Logs it once, as `warn`, and counts it in `skips`.
+    pub(crate) fn log(&self, skips: &Skips) {
+        skips.skipped();
         let path = self.path.display();
         let reason = self.reason;
         let error = self.error.as_deref().unwrap_or("");

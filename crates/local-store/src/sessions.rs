@@ -18,7 +18,7 @@
 mod row;
 mod write_failure;
 
-use crate::{Error, schema};
+use crate::{Error, Skips, schema};
 use model::{Clock, NewSession, Session, SessionPatch, SessionStatus};
 use row::{COLUMNS, load, read_row};
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -324,6 +324,14 @@ impl SessionStore {
     /// # Errors
     /// [`Error::Sqlite`] when the read fails.
     pub fn list(&self) -> Result<Vec<Session>, Error> {
+        self.list_counted(&Skips::default())
+    }
+
+    /// [`SessionStore::list`], counting each skipped row in `skips`.
+    ///
+    /// # Errors
+    /// As [`SessionStore::list`].
+    pub fn list_counted(&self, skips: &Skips) -> Result<Vec<Session>, Error> {
         let inner = &*self.inner;
         let conn = inner.lock();
         let mut stmt = conn
@@ -337,12 +345,15 @@ impl SessionStore {
             let row = row.map_err(|e| inner.sqlite(e))?;
             match row.into_session(inner) {
                 Ok(s) => out.push(s),
-                Err(e) => tracing::warn!(
-                    path = %inner.path.display(),
-                    error = %e,
-                    reason = "impossible value in row",
-                    "skipped stored session"
-                ),
+                Err(e) => {
+                    skips.skipped();
+                    tracing::warn!(
+                        path = %inner.path.display(),
+                        error = %e,
+                        reason = "impossible value in row",
+                        "skipped stored session"
+                    );
+                }
             }
         }
         Ok(out)

@@ -17,6 +17,7 @@
 //! therefore part of a description, not items. Every other line (headings,
 //! prose) is not an item and is ignored.
 
+use crate::Skips;
 use model::{Todo, TodoStatus};
 use std::collections::HashSet;
 use std::io::Read;
@@ -39,8 +40,20 @@ pub fn parse_roadmap(
     text: &str,
     todos_dir: Option<&Path>,
 ) -> Vec<Todo> {
+    parse_roadmap_counted(computer, project_path, text, todos_dir, &Skips::default())
+}
+
+/// [`parse_roadmap`], counting each skipped line in `skips`.
+fn parse_roadmap_counted(
+    computer: &str,
+    project_path: &str,
+    text: &str,
+    todos_dir: Option<&Path>,
+    skips: &Skips,
+) -> Vec<Todo> {
     let parsed = parse(text);
     for s in &parsed.skipped {
+        skips.skipped();
         tracing::warn!(
             project = project_path,
             line = s.line,
@@ -74,9 +87,16 @@ pub fn parse_roadmap(
 /// todos; one that cannot be read or is too large is skipped with a
 /// warning. The todos' `project_path` is `project` as given.
 pub fn read_todos(computer: &str, project: &Path) -> Vec<Todo> {
+    read_todos_counted(computer, project, &Skips::default())
+}
+
+/// [`read_todos`], counting a skipped roadmap and each skipped line in
+/// `skips`.
+pub(crate) fn read_todos_counted(computer: &str, project: &Path, skips: &Skips) -> Vec<Todo> {
     let todos_dir = project.join("todos");
     let path = todos_dir.join("roadmap.md");
     let skip = |reason: &'static str, error: String| {
+        skips.skipped();
         tracing::warn!(path = %path.display(), reason, error, "skipped roadmap");
         Vec::new()
     };
@@ -94,11 +114,12 @@ pub fn read_todos(computer: &str, project: &Path) -> Vec<Todo> {
         Err(e) => return skip("cannot read", e.to_string()),
     }
     let text = String::from_utf8_lossy(&bytes);
-    parse_roadmap(
+    parse_roadmap_counted(
         computer,
         &project.to_string_lossy(),
         &text,
         Some(&todos_dir),
+        skips,
     )
 }
 

@@ -22,7 +22,6 @@ mod engine;
 use crate::projects::{self, ProjectsConfig};
 use crate::{Error, todos};
 use engine::Engine;
-use model::{Project, Todo};
 use notify::EventKind;
 use notify::event::ModifyKind;
 use std::collections::BTreeSet;
@@ -48,24 +47,7 @@ const RAW_QUEUE: usize = 4096;
 /// Distinct paths remembered in one burst; past that, rescan everything.
 const MAX_BATCH_PATHS: usize = 10_000;
 
-/// A change to this computer's projects or todos.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PreparationUpdate {
-    /// The whole, new list of projects (sorted by path).
-    Projects(Vec<Project>),
-    /// The whole, new list of todos of one project (empty when the project
-    /// lost its roadmap or stopped being a project).
-    Todos {
-        /// The project's path, as in [`Project::path`].
-        project_path: String,
-        /// Its todos, in roadmap order.
-        todos: Vec<Todo>,
-    },
-}
-
-/// Projects and, for each project path, its todos: the whole preparation
-/// state of this computer.
-pub type PreparationState = (Vec<Project>, Vec<(String, Vec<Todo>)>);
+pub use model::{PreparationState, PreparationUpdate};
 
 /// Reads every project of `cfg` and every project's todos, once, without
 /// watching. Skips are logged as by [`projects::scan_projects`].
@@ -76,7 +58,7 @@ pub fn scan_all(computer: &str, cfg: &ProjectsConfig) -> PreparationState {
         .map(|p| {
             (
                 p.path.clone(),
-                todos::read_todos(computer, Path::new(&p.path)),
+                todos::read_todos_counted(computer, Path::new(&p.path), &cfg.skips),
             )
         })
         .collect();

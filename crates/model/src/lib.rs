@@ -3,7 +3,9 @@
 //! messages that carry them ([`protocol`]: event payloads, WebSocket frames
 //! and ops, `Since`, peer entry bodies), the wire envelope ([`wire`]), the
 //! [`Clock`] through which all time flows, validation of names and request
-//! bodies, and the daemon's metrics.
+//! bodies, the daemon's metrics, and the few rules and ports the daemon,
+//! its APIs and the `fleet` client share ([`paths`], [`refresh`],
+//! [`preparation`]).
 //!
 //! Read [`types`] first: its JSON is the contract; then [`protocol`]. This crate does no I/O:
 //! every other crate depends on it, so it must stay small and pure.
@@ -13,6 +15,9 @@ pub mod error;
 pub mod event;
 pub mod forwarded;
 pub mod metrics;
+pub mod paths;
+pub mod preparation;
+pub mod refresh;
 pub mod protocol;
 pub mod requests;
 pub mod time;
@@ -25,11 +30,13 @@ pub use clock::{Clock, SystemClock, TokioClock};
 pub use error::Error;
 pub use event::{ComputerFilter, EventName, Topic};
 pub use metrics::Metrics;
+pub use preparation::{PreparationState, PreparationUpdate};
+pub use refresh::{RefreshError, RefreshScope, Refresher};
 pub use requests::{NewSession, RefreshRequest, SessionPatch};
 pub use time::Timestamp;
 pub use transport::{
-    ALIVE_PRUNE, AliveBeat, AliveSet, Link, LinkCause, LinkFailure, PeerTransport, StreamBatch,
-    StreamCounts, StreamEntry, StreamId, StreamReader, TransportError,
+    ALIVE_PRUNE, AliveBeat, AliveSet, Field, Link, LinkCause, LinkFailure, PeerTransport,
+    StreamBatch, StreamCounts, StreamEntry, StreamId, StreamReader, TransportError,
 };
 pub use types::{
     Computer, ComputerStats, Interest, Project, ProjectWithTodos, Session, SessionStatus, Todo,

@@ -255,6 +255,11 @@ pub enum TransportError {
     },
 }
 
+/// One field of an entry to append: its name and its value. The value is
+/// [`Bytes`](bytes::Bytes) so that an envelope's body reaches the transport
+/// (and the Redis client's command buffer) shared, never copied.
+pub type Field<'a> = (&'a str, bytes::Bytes);
+
 /// A shared, append-only log of named streams.
 #[async_trait::async_trait]
 pub trait PeerTransport: Send + Sync + 'static {
@@ -265,7 +270,7 @@ pub trait PeerTransport: Send + Sync + 'static {
     async fn append(
         &self,
         stream: &str,
-        fields: &[(&str, &[u8])],
+        fields: &[Field<'_>],
         max_len: usize,
     ) -> Result<StreamId, TransportError>;
 
@@ -277,7 +282,7 @@ pub trait PeerTransport: Send + Sync + 'static {
     async fn append_batch(
         &self,
         stream: &str,
-        entries: &[Vec<(&str, &[u8])>],
+        entries: &[Vec<Field<'_>>],
         max_len: usize,
     ) -> Result<Vec<StreamId>, TransportError> {
         let mut ids = Vec::with_capacity(entries.len());

@@ -4,6 +4,7 @@
 //! says exactly why it refused. The bodies an envelope carries are defined
 //! in [`crate::protocol::peer`] and re-exported here.
 
+use crate::transport::Field;
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -215,14 +216,15 @@ impl Envelope {
         }
     }
 
-    /// The entry's fields, signed when a secret is given.
-    pub fn to_fields(&self, secret: Option<&[u8]>) -> Vec<(&'static str, Vec<u8>)> {
+    /// The entry's fields, signed when a secret is given. The body is
+    /// shared with the envelope, not copied.
+    pub fn to_fields(&self, secret: Option<&[u8]>) -> Vec<Field<'static>> {
         let mut fields = vec![
-            ("v", b"1".to_vec()),
-            ("kind", self.kind.as_str().as_bytes().to_vec()),
-            ("from", self.from.as_bytes().to_vec()),
-            ("boot", self.boot.as_bytes().to_vec()),
-            ("body", self.body.to_vec()),
+            ("v", Bytes::from_static(b"1")),
+            ("kind", Bytes::from_static(self.kind.as_str().as_bytes())),
+            ("from", Bytes::copy_from_slice(self.from.as_bytes())),
+            ("boot", Bytes::copy_from_slice(self.boot.as_bytes())),
+            ("body", self.body.clone()),
         ];
         if let Some(secret) = secret {
             let sig = mac(
@@ -234,7 +236,7 @@ impl Envelope {
             )
             .finalize()
             .into_bytes();
-            fields.push(("sig", hex::encode(sig).into_bytes()));
+            fields.push(("sig", Bytes::from(hex::encode(sig))));
         }
         fields
     }
@@ -331,7 +333,7 @@ mod tests {
     fn fields(e: &Envelope, secret: Option<&[u8]>) -> Vec<(String, Bytes)> {
         e.to_fields(secret)
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), Bytes::from(v)))
+            .map(|(k, v)| (k.to_owned(), v))
             .collect()
     }
 

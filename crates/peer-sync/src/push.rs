@@ -7,7 +7,7 @@ use crate::shared::{Request, Shared};
 use crate::snapshot;
 use cache_core::FeedEvent;
 use model::wire::{EVENTS_MAXLEN, Envelope, EventBody, INBOX_MAXLEN, Kind};
-use model::{StreamId, Topic};
+use model::{Field, StreamId, Topic};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
@@ -111,7 +111,7 @@ async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>, cancel: &Cancellation
     if kept.is_empty() {
         return;
     }
-    let entries: Vec<Vec<(&'static str, Vec<u8>)>> = kept
+    let entries: Vec<Vec<Field<'static>>> = kept
         .iter()
         .map(|ev| {
             let env = Envelope {
@@ -123,10 +123,8 @@ async fn push(shared: &Shared, batch: Vec<Arc<FeedEvent>>, cancel: &Cancellation
             env.to_fields(shared.secret())
         })
         .collect();
-    let refs: Vec<Vec<(&str, &[u8])>> = entries
-        .iter()
-        .map(|e| e.iter().map(|(k, v)| (*k, v.as_slice())).collect())
-        .collect();
+    // Each body is shared with its envelope all the way to the transport.
+    let refs = entries;
     let stream = shared.keys.events(&shared.me);
     let mut backoff = Duration::from_millis(50);
     let mut failures = 0u32;

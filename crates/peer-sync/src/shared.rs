@@ -87,8 +87,7 @@ impl Shared {
     /// Appends an envelope to a stream.
     pub(crate) async fn send(&self, stream: &str, env: &Envelope, max_len: usize) -> bool {
         let fields = env.to_fields(self.secret());
-        let refs: Vec<(&str, &[u8])> = fields.iter().map(|(k, v)| (*k, v.as_slice())).collect();
-        match self.transport.append(stream, &refs, max_len).await {
+        match self.transport.append(stream, &fields, max_len).await {
             Ok(_) => {
                 let failures = self.appends.succeeded();
                 if failures > 0 {

@@ -272,7 +272,7 @@ async fn one_of_two_watchers_leaving_keeps_the_push_going() {
 fn raw(env: &Envelope, secret: Option<&[u8]>) -> Vec<(String, Bytes)> {
     env.to_fields(secret)
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), Bytes::from(v)))
+        .map(|(k, v)| (k.to_owned(), v))
         .collect()
 }
 

@@ -310,7 +310,7 @@ async fn signed_requests_work_and_a_forged_one_is_dropped() {
         let fields = forged
             .to_fields(secret)
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), Bytes::from(v)))
+            .map(|(k, v)| (k.to_owned(), v))
             .collect();
         hub.xadd_raw("fleet:inbox:{a}", fields);
     }
@@ -349,7 +349,7 @@ async fn a_reply_from_another_computer_is_refused() {
     let fields = fake
         .to_fields(None)
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), Bytes::from(v)))
+        .map(|(k, v)| (k.to_owned(), v))
         .collect();
     hub.xadd_raw("fleet:inbox:{b}", fields);
     let reply = ask.await.unwrap().unwrap();

@@ -7,7 +7,8 @@ use crate::link::ClientShared;
 use crate::reader::MemoryReader;
 use bytes::Bytes;
 use model::{
-    AliveBeat, AliveSet, Link, PeerTransport, StreamCounts, StreamId, StreamReader, TransportError,
+    AliveBeat, AliveSet, Field, Link, PeerTransport, StreamCounts, StreamId, StreamReader,
+    TransportError,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,11 +77,11 @@ impl MemoryHub {
     }
 }
 
-/// Copies borrowed fields into the owned form entries are stored in.
-fn owned_fields(fields: &[(&str, &[u8])]) -> Vec<(String, Bytes)> {
+/// The form entries are stored in; values are shared, not copied.
+fn owned_fields(fields: &[Field<'_>]) -> Vec<(String, Bytes)> {
     fields
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), Bytes::copy_from_slice(v)))
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect()
 }
 
@@ -91,7 +92,7 @@ impl PeerTransport for MemoryTransport {
     async fn append(
         &self,
         stream: &str,
-        fields: &[(&str, &[u8])],
+        fields: &[Field<'_>],
         max_len: usize,
     ) -> Result<StreamId, TransportError> {
         self.client.count_call();
@@ -110,7 +111,7 @@ impl PeerTransport for MemoryTransport {
     async fn append_batch(
         &self,
         stream: &str,
-        entries: &[Vec<(&str, &[u8])>],
+        entries: &[Vec<Field<'_>>],
         max_len: usize,
     ) -> Result<Vec<StreamId>, TransportError> {
         self.client.count_call();

@@ -22,7 +22,8 @@
 //!
 //! let hub = MemoryHub::new();
 //! let alpha = hub.connect("alpha");
-//! let id = alpha.append("fleet:presence", &[("kind", b"heartbeat")], 1000).await?;
+//! let heartbeat = bytes::Bytes::from_static(b"heartbeat");
+//! let id = alpha.append("fleet:presence", &[("kind", heartbeat)], 1000).await?;
 //! let mut reader = alpha.reader().await?;
 //! let got = reader
 //!     .read(&[("fleet:presence".to_owned(), StreamId::ZERO)], 10, Duration::from_millis(10))

@@ -16,7 +16,10 @@ const BLOCK: Duration = Duration::from_secs(5);
 async fn put(t: &MemoryTransport, stream: &str, body: &str) -> StreamId {
     t.append(
         stream,
-        &[("kind", b"event"), ("body", body.as_bytes())],
+        &[
+            ("kind", Bytes::from_static(b"event")),
+            ("body", Bytes::copy_from_slice(body.as_bytes())),
+        ],
         10_000,
     )
     .await
@@ -73,7 +76,10 @@ async fn ids_strictly_increase_and_follow_tokio_time() {
         put(&t, PRESENCE, "p").await,
         StreamId::new(ID_BASE_MS + 7, 0)
     );
-    let batch = vec![vec![("body", &b"d"[..])], vec![("body", &b"e"[..])]];
+    let batch = vec![
+        vec![("body", Bytes::from_static(b"d"))],
+        vec![("body", Bytes::from_static(b"e"))],
+    ];
     let ids = t.append_batch(EVENTS, &batch, 10_000).await.unwrap();
     assert_eq!(
         ids,
@@ -93,7 +99,7 @@ async fn maxlen_trims_to_exactly_max_len() {
     let mut ids = Vec::new();
     for i in 0..5 {
         let id = t
-            .append(PRESENCE, &[("body", format!("{i}").as_bytes())], 3)
+            .append(PRESENCE, &[("body", Bytes::from(format!("{i}")))], 3)
             .await
             .unwrap();
         ids.push(id);
@@ -235,7 +241,8 @@ async fn cut_fails_calls_and_wakes_a_blocked_reader() {
 
     assert!(!t.link().borrow().connected);
     assert!(is_disconnected(
-        t.append(EVENTS, &[("body", b"x")], 10).await
+        t.append(EVENTS, &[("body", Bytes::from_static(b"x"))], 10)
+            .await
     ));
     assert!(is_disconnected(t.append_batch(EVENTS, &[vec![]], 10).await));
     assert!(is_disconnected(t.bounds(EVENTS).await));
@@ -323,7 +330,7 @@ async fn appends_counter_and_raw_entries() {
     let hub = MemoryHub::new();
     let t = hub.connect("alpha");
     for _ in 0..3 {
-        t.append(PRESENCE, &[("kind", b"heartbeat")], 1)
+        t.append(PRESENCE, &[("kind", Bytes::from_static(b"heartbeat"))], 1)
             .await
             .unwrap();
     }

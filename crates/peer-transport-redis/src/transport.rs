@@ -10,8 +10,8 @@ use bytes::Bytes;
 use fred::interfaces::StreamsInterface;
 use fred::types::Value;
 use model::{
-    AliveBeat, AliveSet, Link, LinkFailure, PeerTransport, StreamCounts, StreamId, StreamReader,
-    TransportError,
+    AliveBeat, AliveSet, Field, Link, LinkFailure, PeerTransport, StreamCounts, StreamId,
+    StreamReader, TransportError,
 };
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -174,11 +174,11 @@ fn cap(max_len: usize) -> (&'static str, &'static str, i64) {
     ("MAXLEN", "~", i64::try_from(max_len).unwrap_or(i64::MAX))
 }
 
-/// Field/value pairs with the values as raw bytes.
-fn pairs<'a>(fields: &[(&'a str, &[u8])]) -> Vec<(&'a str, Value)> {
+/// Field/value pairs with the values as raw bytes, shared, not copied.
+fn pairs<'a>(fields: &[Field<'a>]) -> Vec<(&'a str, Value)> {
     fields
         .iter()
-        .map(|(k, v)| (*k, Value::Bytes(Bytes::copy_from_slice(v))))
+        .map(|(k, v)| (*k, Value::Bytes(v.clone())))
         .collect()
 }
 
@@ -195,7 +195,7 @@ impl PeerTransport for RedisTransport {
     async fn append(
         &self,
         stream: &str,
-        fields: &[(&str, &[u8])],
+        fields: &[Field<'_>],
         max_len: usize,
     ) -> Result<StreamId, TransportError> {
         self.check_open()?;
@@ -211,7 +211,7 @@ impl PeerTransport for RedisTransport {
     async fn append_batch(
         &self,
         stream: &str,
-        entries: &[Vec<(&str, &[u8])>],
+        entries: &[Vec<Field<'_>>],
         max_len: usize,
     ) -> Result<Vec<StreamId>, TransportError> {
         self.check_open()?;

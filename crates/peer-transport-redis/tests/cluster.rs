@@ -67,7 +67,7 @@ async fn reads_over_several_slots_block_and_follow_positions() {
         .await
         .expect("connects with one URL node");
     let mut reader = transport.reader().await.expect("a reader");
-    let field = |v: &'static str| vec![("v", v.as_bytes())];
+    let field = |v: &'static str| vec![("v", bytes::Bytes::from_static(v.as_bytes()))];
 
     // Idle: one blocking XREAD per slot, not a poll every few ms.
     let xreads = calls(&cluster, "xread").await;

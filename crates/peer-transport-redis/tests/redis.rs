@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use model::{Link, PeerTransport, StreamCounts, StreamId, TransportError};
+use bytes::Bytes;
+use model::{Field, Link, PeerTransport, StreamCounts, StreamId, TransportError};
 use peer_transport_redis::{Error, RedisConfig, connect, connect_lazy};
 use tokio::sync::watch;
 
@@ -37,8 +38,11 @@ async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn fields<'a>(kind: &'a str, body: &'a [u8]) -> Vec<(&'a str, &'a [u8])> {
-    vec![("kind", kind.as_bytes()), ("body", body)]
+fn fields(kind: &str, body: &[u8]) -> Vec<Field<'static>> {
+    vec![
+        ("kind", Bytes::copy_from_slice(kind.as_bytes())),
+        ("body", Bytes::copy_from_slice(body)),
+    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,7 +76,7 @@ async fn append_batch_is_ordered() {
     let server = RedisServer::start();
     let t = transport(&server).await;
     let bodies: Vec<Vec<u8>> = (0..50).map(|i| format!("{i}").into_bytes()).collect();
-    let entries: Vec<Vec<(&str, &[u8])>> = bodies.iter().map(|b| fields("event", b)).collect();
+    let entries: Vec<Vec<Field<'_>>> = bodies.iter().map(|b| fields("event", b)).collect();
     let ids = t.append_batch("s", &entries, 1000).await.expect("batch");
     assert_eq!(ids.len(), 50);
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
@@ -184,7 +188,7 @@ async fn maxlen_trims_approximately_and_reads_resume_after_a_trimmed_id() {
     let server = RedisServer::start();
     let t = transport(&server).await;
     let body = [7u8; 16];
-    let chunk: Vec<Vec<(&str, &[u8])>> = (0..500).map(|_| fields("event", &body)).collect();
+    let chunk: Vec<Vec<Field<'_>>> = (0..500).map(|_| fields("event", &body)).collect();
     let mut first = None;
     for _ in 0..50 {
         let ids = t.append_batch("big", &chunk, 10_000).await.expect("batch");
@@ -229,7 +233,14 @@ async fn field_values_are_binary_safe() {
     let mut r = t.reader().await.expect("reader");
     for v in values {
         let id = t
-            .append("bin", &[("v", v), ("w", v)], 100)
+            .append(
+                "bin",
+                &[
+                    ("v", Bytes::copy_from_slice(v)),
+                    ("w", Bytes::copy_from_slice(v)),
+                ],
+                100,
+            )
             .await
             .expect("append");
         let got = r
@@ -414,7 +425,10 @@ async fn counts_tell_what_trimming_removed() {
     let transport = transport(&server).await;
     assert_eq!(transport.counts("s").await.unwrap(), None, "no stream");
     for i in 0..10u8 {
-        transport.append("s", &[("k", &[i])], 100).await.unwrap();
+        transport
+            .append("s", &[("k", Bytes::copy_from_slice(&[i]))], 100)
+            .await
+            .unwrap();
     }
     let full = StreamCounts {
         length: 10,

@@ -3,15 +3,12 @@
 
 use std::path::PathBuf;
 
-/// The default Unix socket path: `$XDG_RUNTIME_DIR/fleetcache/fleetd.sock`
-/// when `XDG_RUNTIME_DIR` is set to an absolute path, else
-/// `/tmp/fleetcache-$UID/fleetd.sock`. The `fleet` client uses the same
-/// default to find the daemon.
+/// The default Unix socket path, by the rule the `fleet` client shares
+/// ([`model::paths::default_socket_path`]):
+/// `$XDG_RUNTIME_DIR/fleetcache/fleetd.sock`, else
+/// `/tmp/fleetcache-$UID/fleetd.sock`.
 pub fn default_socket_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
-    match env_dir(env, "XDG_RUNTIME_DIR") {
-        Some(dir) => dir.join("fleetcache").join("fleetd.sock"),
-        None => PathBuf::from(format!("/tmp/fleetcache-{}", current_uid())).join("fleetd.sock"),
-    }
+    model::paths::default_socket_path(env, current_uid())
 }
 
 /// The default data directory: `$XDG_DATA_HOME/fleetcache` when
@@ -29,8 +26,9 @@ fn env_dir(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<PathBuf> 
     env(name).map(PathBuf::from).filter(|dir| dir.is_absolute())
 }
 
-/// The system's host name (`uname`), else `/etc/hostname`.
-pub(super) fn system_host_name() -> std::io::Result<String> {
+/// The system's host name (`uname`), else `/etc/hostname`: the default
+/// `--computer` and the `host` this computer announces.
+pub fn system_host_name() -> std::io::Result<String> {
     let uname = rustix::system::uname();
     match uname.nodename().to_str() {
         Ok(name) if !name.trim().is_empty() => Ok(name.trim().to_owned()),

@@ -72,7 +72,7 @@ use std::time::Duration;
 
 use peer_transport_redis::RedisTls;
 
-pub use defaults::{current_uid, default_socket_path};
+pub use defaults::{current_uid, default_socket_path, system_host_name};
 pub use errors::{ConfigError, ConfigErrors, Origin};
 
 use flags::SETTINGS;

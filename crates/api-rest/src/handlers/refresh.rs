@@ -7,7 +7,7 @@ use crate::parts::ApiParts;
 use crate::query::Query;
 use hyper::body::Body;
 use hyper::{HeaderMap, StatusCode};
-use model::{RefreshRequest, Topic};
+use model::{RefreshRequest, RefreshScope};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -29,12 +29,6 @@ where
     Query::parse(query, &[])?;
     let bytes = body::read(headers, body).await?;
     let req: RefreshRequest = body::decode_optional(&bytes)?;
-    if let Some(c) = &req.computer {
-        model::validate_computer_name(c)?;
-    }
-    for topic in req.topics.iter().flatten() {
-        Topic::parse(topic)?;
-    }
-    api.refresher.refresh(req)?;
+    api.refresher.refresh(RefreshScope::from_request(req)?)?;
     serialized(StatusCode::ACCEPTED, &Accepted { status: "accepted" })
 }

@@ -95,6 +95,11 @@ pub(crate) async fn create_local(
 /// `PATCH /v1/sessions/{id}`: changes a local session, 200 with its new
 /// state; another computer's is forwarded to its owner. An empty patch of
 /// a local session changes nothing and answers the current state.
+///
+/// A patch is validated once on this daemon: by the store for a local
+/// session (it guards what it keeps, whoever writes), here for one that
+/// leaves for its owner (a bad patch is 400 even when the owner cannot be
+/// reached). Both give the same 400 `bad_field` and message.
 pub(crate) async fn update<B>(
     api: &ApiParts,
     query: Option<&str>,
@@ -109,8 +114,8 @@ where
     Query::parse(query, &[])?;
     let bytes = body::read(headers, body).await?;
     let patch: SessionPatch = body::decode(&bytes)?;
-    patch.validate()?;
     if let Some(owner) = remote_owner(api, id).await {
+        patch.validate()?;
         let write = ForwardedWrite {
             op: WriteOp::Update,
             session_id: Some(id.to_owned()),
@@ -123,6 +128,11 @@ where
 
 /// Changes a session of this computer; 409 for another's (never
 /// forwarded from here: the owner's side of a forwarded write uses this).
+/// The store validates the patch. The answer is the cache's record of the
+/// new state (written by the store's commit hook before the store
+/// returns), serialized once for every reader; only when a later write
+/// already replaced it, or the patch closed the session, is the store's
+/// result serialized here.
 pub(crate) async fn update_local(
     cache: &DaemonCache,
     sessions: &dyn LocalSessions,
@@ -136,7 +146,10 @@ pub(crate) async fn update_local(
         }
     }
     let session = sessions.update(id, patch).await?;
-    serialized(StatusCode::OK, &session)
+    match cache.session(id) {
+        Some(record) if record.rev == session.rev => ok_bytes(record.json.clone()),
+        _ => serialized(StatusCode::OK, &session),
+    }
 }
 
 /// `DELETE /v1/sessions/{id}`: ends a local session, 204; another

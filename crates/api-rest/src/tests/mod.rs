@@ -9,15 +9,17 @@ mod limits;
 mod reads;
 mod writes;
 
-use crate::{Api, ApiParts, HealthSource, LocalSessions, RefreshError, Refresher, WriteError};
+use crate::{
+    Api, ApiParts, HealthSource, LocalSessions, RefreshError, RefreshScope, Refresher, WriteError,
+};
 use bytes::Bytes;
 use cache_core::{CacheConfig, DaemonCache};
 use http_body_util::{BodyExt, Full};
 use hyper::header::CONTENT_TYPE;
 use hyper::{HeaderMap, Method, Request, StatusCode};
 use model::{
-    Computer, Interest, Metrics, NewSession, RefreshRequest, Session, SessionPatch, SessionStatus,
-    SystemClock, Timestamp,
+    Computer, Interest, Metrics, NewSession, Session, SessionPatch, SessionStatus, SystemClock,
+    Timestamp,
 };
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -130,6 +132,8 @@ impl LocalSessions for FakeStore {
     }
 
     async fn update(&self, id: &str, patch: SessionPatch) -> Result<Session, WriteError> {
+        // As the real store: it validates a patch, the API does not.
+        patch.validate()?;
         self.before_write().await?;
         let mut s = self.held(id)?;
         if let Some(t) = patch.title {
@@ -168,12 +172,12 @@ impl LocalSessions for FakeStore {
 /// Records every refresh asked for.
 #[derive(Default)]
 pub(crate) struct FakeRefresher {
-    pub(crate) asked: Mutex<Vec<RefreshRequest>>,
+    pub(crate) asked: Mutex<Vec<RefreshScope>>,
     pub(crate) down: Mutex<bool>,
 }
 
 impl Refresher for FakeRefresher {
-    fn refresh(&self, req: RefreshRequest) -> Result<(), RefreshError> {
+    fn refresh(&self, req: RefreshScope) -> Result<(), RefreshError> {
         if *self.down.lock() {
             return Err(RefreshError::Unavailable {
                 reason: "redis unreachable".into(),

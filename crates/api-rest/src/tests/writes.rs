@@ -2,6 +2,7 @@
 
 use super::*;
 use hyper::header::LOCATION;
+use model::Topic;
 
 #[tokio::test]
 async fn create_answers_201_and_the_session_is_readable() {
@@ -85,10 +86,10 @@ async fn refresh_is_accepted_with_or_without_a_body() {
     assert_eq!(
         asked,
         vec![
-            RefreshRequest::default(),
-            RefreshRequest {
+            RefreshScope::new(None, None),
+            RefreshScope {
                 computer: Some("beta".into()),
-                topics: Some(vec!["sessions".into(), "preparation".into()]),
+                topics: vec![Topic::Sessions, Topic::Preparation],
             },
         ]
     );

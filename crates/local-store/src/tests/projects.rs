@@ -72,6 +72,7 @@ fn scans_projects_and_roots() {
             root.join("repo/../repo"),
         ],
         roots: vec![root.clone(), t.join("no-root")],
+        ..ProjectsConfig::default()
     };
     let scan = scan("alpha", &cfg);
     let got: Vec<(&str, &str, Option<&str>)> = scan
@@ -135,6 +136,7 @@ fn follows_symlinks_and_dedups() {
     let cfg = ProjectsConfig {
         projects: vec![t.join("real")],
         roots: vec![root],
+        ..ProjectsConfig::default()
     };
     let got = scan_projects("alpha", &cfg);
     assert_eq!(got.len(), 1);

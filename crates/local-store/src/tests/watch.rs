@@ -2,7 +2,7 @@
 //! wait is bounded polling of the update channel, never a fixed sleep.
 
 use super::*;
-use model::TodoStatus;
+use model::{Project, Todo, TodoStatus};
 use std::fs;
 
 /// How long a test waits for an update before failing.
@@ -109,6 +109,7 @@ fn root_cfg(base: &Path) -> ProjectsConfig {
     ProjectsConfig {
         projects: vec![],
         roots: vec![base.join("root")],
+        ..ProjectsConfig::default()
     }
 }
 
@@ -211,6 +212,7 @@ async fn a_missing_project_is_found_once_created() {
         |base| ProjectsConfig {
             projects: vec![base.join("later")],
             roots: vec![],
+            ..ProjectsConfig::default()
         },
     );
     assert!(f.watcher.initial().0.is_empty());
@@ -283,6 +285,7 @@ impl Rig {
         let cfg = ProjectsConfig {
             projects: vec![base.join("root/proj")],
             roots: vec![],
+            ..ProjectsConfig::default()
         };
         let watcher = notify::recommended_watcher(|_: notify::Result<notify::Event>| {}).unwrap();
         let mut engine = Engine::new("alpha".into(), cfg, watcher);

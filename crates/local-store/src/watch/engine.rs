@@ -61,7 +61,7 @@ impl Engine {
             .map(|p| {
                 (
                     p.path.clone(),
-                    todos::read_todos(&self.computer, Path::new(&p.path)),
+                    todos::read_todos_counted(&self.computer, Path::new(&p.path), &self.cfg.skips),
                 )
             })
             .collect();
@@ -109,7 +109,8 @@ impl Engine {
             if !self.projects.iter().any(|p| p.path == path) {
                 continue;
             }
-            let todos = todos::read_todos(&self.computer, Path::new(&path));
+            let todos =
+                todos::read_todos_counted(&self.computer, Path::new(&path), &self.cfg.skips);
             let last = self.todos.get(&path).map_or(&[][..], Vec::as_slice);
             if last != todos.as_slice() {
                 self.todos.insert(path.clone(), todos.clone());
@@ -173,7 +174,7 @@ impl Engine {
         let scan = projects::scan(&self.computer, &self.cfg);
         let skipped: HashSet<Skipped> = scan.skipped.into_iter().collect();
         for s in skipped.difference(&self.skipped) {
-            s.log();
+            s.log(&self.cfg.skips);
         }
         self.skipped = skipped;
         let changed = scan.projects != self.projects;
