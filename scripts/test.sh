@@ -38,6 +38,32 @@ section "redis-server"
 command -v redis-server
 redis-server --version
 
+# schemathesis (PyPI) checks docs/openapi.yaml against a running fleetd
+# (tests/tests/openapi.rs), which fails, never skips, without it. Pinned: v4 changed its
+# command line. Where the system Python refuses pip installs (PEP 668), it goes into a
+# virtualenv under target/ that the test is pointed at with FLEET_SCHEMATHESIS.
+SCHEMATHESIS_VERSION=4.32.5
+if [ -z "${FLEET_SCHEMATHESIS:-}" ] && ! schemathesis --version >/dev/null 2>&1; then
+    section "installing schemathesis ${SCHEMATHESIS_VERSION} (pip)"
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        sudo=()
+        if [ "$(id -u)" -ne 0 ]; then
+            sudo=(sudo)
+        fi
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pip python3-venv
+    fi
+    if ! python3 -m pip install --quiet "schemathesis==${SCHEMATHESIS_VERSION}"; then
+        venv="${CARGO_TARGET_DIR:-target}/schemathesis-venv"
+        python3 -m venv "$venv"
+        "$venv/bin/python" -m pip install --quiet "schemathesis==${SCHEMATHESIS_VERSION}"
+        FLEET_SCHEMATHESIS="$(cd "$venv/bin" && pwd)/schemathesis"
+        export FLEET_SCHEMATHESIS
+    fi
+fi
+section "schemathesis"
+"${FLEET_SCHEMATHESIS:-schemathesis}" --version
+
 section "cargo build --workspace --bins"
 cargo build --workspace --bins
 

@@ -222,6 +222,37 @@ async fn delete_ends_a_session() {
     assert_error(status, &body, StatusCode::NOT_FOUND, None);
 }
 
+/// Found by schemathesis (tests/tests/openapi.rs): creating a session under the id of one
+/// that just ended answered 201, but the end's tombstone hid the new session (GET 404,
+/// not listed) while the store held it. Now the id is refused while the tombstone lasts,
+/// and nothing is written.
+#[tokio::test]
+async fn an_ended_session_id_is_not_reused_while_its_end_is_remembered() {
+    let mut daemon = DaemonFixture::builder().start().await;
+    create_session(&daemon, &json!({"title": "first", "session_id": "agent-7"})).await;
+    delete_session(&daemon, "agent-7").await;
+
+    let (status, body) = daemon
+        .http_post_json(
+            "/v1/sessions",
+            &json!({"title": "again", "session_id": "agent-7"}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::CONFLICT, None);
+    assert_eq!(body["error"]["code"], "conflict", "{body}");
+
+    let (status, body) = daemon.http_get("/v1/sessions/agent-7").await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, None);
+    let (_, list) = daemon.http_get("/v1/sessions").await;
+    assert_eq!(list, json!([]), "nothing was created: {list}");
+    // The refused create left nothing in the store either: a restart shows no session.
+    daemon.restart().await;
+    let (_, list) = daemon.http_get("/v1/sessions").await;
+    assert_eq!(list, json!([]), "nothing was stored: {list}");
+    // Ids of sessions that never ended here are still free to use.
+    create_session(&daemon, &json!({"title": "other", "session_id": "agent-8"})).await;
+}
+
 #[tokio::test]
 async fn refresh_is_accepted() {
     let dir = tempfile::Builder::new()

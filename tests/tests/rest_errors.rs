@@ -101,6 +101,36 @@ async fn unknown_or_mistyped_fields_are_400_bad_field() {
     assert_eq!(got["rev"], 1, "refused patches wrote nothing: {got}");
 }
 
+/// Found by schemathesis (tests/tests/openapi.rs): serde builds a struct from a JSON
+/// array of its fields in order, so `[null,null]` was a valid refresh body and `["t"]`
+/// created a session titled `t`. Every body of the API is a JSON object.
+#[tokio::test]
+async fn a_body_that_is_not_a_json_object_is_400_bad_field() {
+    let daemon = DaemonFixture::builder().start().await;
+    let id = id_of(&create_titled(&daemon, "t").await);
+    let session = format!("/v1/sessions/{id}");
+    for (method, path, body) in [
+        ("POST", "/v1/sessions", r#"["array title"]"#),
+        ("POST", "/v1/sessions", r#""just a string""#),
+        ("POST", "/v1/sessions", "null"),
+        ("PATCH", session.as_str(), r#"["renamed"]"#),
+        ("PATCH", session.as_str(), "[]"),
+        ("POST", "/v1/refresh", "[null, null]"),
+        ("POST", "/v1/refresh", "7"),
+    ] {
+        let answer = daemon.request(method, path, &[JSON], body).await;
+        check(&answer, StatusCode::BAD_REQUEST, Some("bad_field"));
+    }
+    let (_, list) = daemon.http_get("/v1/sessions").await;
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "nothing created: {list}"
+    );
+    assert_eq!(list[0]["title"], "t", "nothing renamed: {list}");
+    assert_eq!(list[0]["rev"], 1, "nothing written: {list}");
+}
+
 /// `title`, `status` and `agent` are not nullable: a `null` is a bad field, not "absent".
 #[tokio::test]
 async fn null_for_a_non_nullable_field_is_400_bad_field() {

@@ -75,18 +75,29 @@ fn timed_out<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a BodyTim
 }
 
 /// Decodes a JSON body into `T`.
+///
+/// Every body of the API is a JSON object: serde would also build a
+/// struct from an array of its fields in order (`["title"]`), which the
+/// contract does not allow, so any other JSON value is refused
+/// (`bad_field`).
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
         return Err(ApiError::BadJson(
             "the request body is empty: expected a JSON object".into(),
         ));
-    }
-    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+    };
+    let value = serde_json::from_slice(bytes).map_err(|e| match e.classify() {
         Category::Data => ApiError::BadField(format!("bad field in the request body: {e}")),
         Category::Syntax | Category::Eof | Category::Io => {
             ApiError::BadJson(format!("the request body is not valid JSON: {e}"))
         }
-    })
+    })?;
+    if *first != b'{' {
+        return Err(ApiError::BadField(
+            "the request body must be a JSON object".into(),
+        ));
+    }
+    Ok(value)
 }
 
 /// Decodes an optional JSON body: `T::default()` when the body is empty.
@@ -224,5 +235,35 @@ mod tests {
         );
         let r: model::RefreshRequest = decode_optional(b" ").unwrap();
         assert_eq!(r, model::RefreshRequest::default());
+    }
+
+    #[test]
+    fn only_a_json_object_is_a_body() {
+        // serde builds a struct from an array of its fields; the API does not.
+        for body in [&br#"["t"]"#[..], b" [null, null]", br#""t""#, b"null", b"1"] {
+            let text = String::from_utf8_lossy(body);
+            assert_eq!(
+                decode::<model::RefreshRequest>(body).unwrap_err().code(),
+                "bad_field",
+                "{text}"
+            );
+            assert_eq!(
+                decode::<model::NewSession>(body).unwrap_err().code(),
+                "bad_field",
+                "{text}"
+            );
+        }
+        assert_eq!(
+            decode_optional::<model::RefreshRequest>(b"[null,null]")
+                .unwrap_err()
+                .code(),
+            "bad_field"
+        );
+        assert_eq!(
+            decode::<model::NewSession>(b"[").unwrap_err().code(),
+            "bad_json"
+        );
+        let s: model::NewSession = decode(b" \n{\"title\":\"t\"}").unwrap();
+        assert_eq!(s.title, "t");
     }
 }

@@ -150,6 +150,14 @@ impl DaemonCache {
         self.inner.state.read().sessions.get(session_id).cloned()
     }
 
+    /// The computer that owned session `session_id` when it ended, while its
+    /// tombstone lasts (the stale retention): a change of that id at a
+    /// revision not above the end's is refused by the cache, so a new
+    /// session under the same id would not be seen.
+    pub fn ended_session_owner(&self, session_id: &str) -> Option<String> {
+        self.inner.state.read().sessions.ended_owner(session_id)
+    }
+
     /// `GET /v1/projects`.
     pub fn projects_json(&self, computer: Option<&str>) -> Bytes {
         self.inner

@@ -163,6 +163,11 @@ impl SessionTable {
         Some(old)
     }
 
+    /// The owner of `id` if it ended within the tombstone retention.
+    pub(crate) fn ended_owner(&self, id: &str) -> Option<String> {
+        self.tombstones.get(id).map(|t| t.computer.to_string())
+    }
+
     /// Forgets tombstones older than `keep`.
     pub(crate) fn sweep_tombstones(&mut self, now: Instant, keep: std::time::Duration) {
         self.tombstones

@@ -74,17 +74,27 @@ where
 
 /// Creates a session on this computer: 201 with a `Location` header; a
 /// client-chosen id already held answers 200 with the current state (this
-/// computer's) or 409 (another's).
+/// computer's) or 409 (another's). An id whose session ended within the
+/// stale retention is 409 too: the cache (here and on every peer) keeps
+/// its end and would hide a new session of that id at revision 1, so a
+/// 201 would announce a session nobody can see.
 pub(crate) async fn create_local(
     cache: &DaemonCache,
     sessions: &dyn LocalSessions,
     req: NewSession,
 ) -> Answer {
-    if let Some(id) = req.session_id.as_deref()
-        && let Some(record) = cache.session(id)
-    {
-        ensure_local(cache, id, &record.computer)?;
-        return ok_bytes(record.json.clone());
+    if let Some(id) = req.session_id.as_deref() {
+        if let Some(record) = cache.session(id) {
+            ensure_local(cache, id, &record.computer)?;
+            return ok_bytes(record.json.clone());
+        }
+        if let Some(owner) = cache.ended_session_owner(id) {
+            let retention = cache.config().stale_retention.as_secs();
+            return Err(ApiError::Conflict(format!(
+                "session {id:?} of computer {owner:?} ended less than {retention} s ago; its id cannot be used \
+                 again before then"
+            )));
+        }
     }
     let session = sessions.create(req).await?;
     let mut resp = serialized(StatusCode::CREATED, &session)?;
