@@ -5,27 +5,34 @@
 //! loss or kernel crash may lose the last few commits (never corrupt the
 //! file). Every write method returns only after its transaction committed.
 //!
-//! Concurrency: one connection behind a mutex; the async methods run their
-//! SQLite work on tokio's blocking pool so they never stall the runtime.
-//! A caller that drops the future does not cancel the write: once started,
-//! it commits.
+//! Concurrency: one connection behind a mutex. Writes go to one writer
+//! thread (`sessions/writer.rs`) that commits the writes waiting together
+//! in one transaction (group commit) and answers each after that commit;
+//! reads run on tokio's blocking pool. Nothing stalls the runtime. A caller
+//! that drops the future does not cancel the write: once queued, it
+//! commits.
 //!
 //! A full disk or a file system that turned read-only fails the write with
 //! [`Error::StorageFull`] or [`Error::ReadOnly`] (`sessions/write_failure.rs`):
 //! its transaction is rolled back, the commit hook is not called, and the
 //! next write tries again (and succeeds once there is space).
 
+mod ops;
 mod row;
 mod write_failure;
+mod writer;
 
 use crate::{Error, Skips, schema};
-use model::{Clock, NewSession, Session, SessionPatch, SessionStatus};
+use model::{Clock, NewSession, Session, SessionPatch};
+use ops::Op;
 use row::{COLUMNS, load, read_row};
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::Connection;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+use tokio::sync::oneshot;
+use writer::{Job, Writer};
 
 /// The agent of a session created without one.
 pub const DEFAULT_AGENT: &str = "unknown";
@@ -40,6 +47,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct SessionStore {
     inner: Arc<Inner>,
+    writer: Arc<Writer>,
 }
 
 struct Inner {
@@ -102,14 +110,17 @@ impl SessionStore {
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(sqlite)?;
         schema::migrate(&mut conn, db_path)?;
+        let inner = Arc::new(Inner {
+            conn: Mutex::new(conn),
+            path: db_path.to_path_buf(),
+            computer: computer.to_owned(),
+            clock,
+            on_commit: std::sync::OnceLock::new(),
+        });
+        let writer = Writer::start(Arc::clone(&inner))?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                conn: Mutex::new(conn),
-                path: db_path.to_path_buf(),
-                computer: computer.to_owned(),
-                clock,
-                on_commit: std::sync::OnceLock::new(),
-            }),
+            inner,
+            writer: Arc::new(writer),
         })
     }
 
@@ -142,60 +153,7 @@ impl SessionStore {
     /// write fails (nothing is stored then).
     pub async fn create(&self, req: NewSession) -> Result<Session, Error> {
         req.validate()?;
-        self.blocking(move |inner, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| inner.write_failed(e))?;
-            if let Some(id) = &req.session_id
-                && let Some(existing) = load(inner, &tx, id)?
-            {
-                return Ok(existing);
-            }
-            let now = inner.clock.now();
-            let now = req.as_of.map_or(now, |at| at.min(now));
-            let session = Session {
-                session_id: req
-                    .session_id
-                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
-                computer: inner.computer.clone(),
-                title: req.title,
-                project_path: req.project_path,
-                agent: req.agent.unwrap_or_else(|| DEFAULT_AGENT.to_owned()),
-                thinking_mode: req.thinking_mode,
-                status: req.status.unwrap_or(SessionStatus::Active),
-                created_at: now,
-                last_activity: now,
-                last_input: None,
-                last_output: None,
-                rev: 1,
-                stale: false,
-            };
-            let rev = rev_to_sql(inner, &session)?;
-            tx.prepare_cached(&format!(
-                "INSERT INTO sessions ({COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-            ))
-            .and_then(|mut insert| {
-                insert.execute(params![
-                    session.session_id,
-                    session.title,
-                    session.project_path,
-                    session.agent,
-                    session.thinking_mode,
-                    session.status.as_str(),
-                    session.created_at.as_millis(),
-                    session.last_activity.as_millis(),
-                    session.last_input,
-                    session.last_output,
-                    rev,
-                ])
-            })
-            .map_err(|e| inner.write_failed(e))?;
-            tx.commit().map_err(|e| inner.write_failed(e))?;
-            inner.committed(&session);
-            Ok(session)
-        })
-        .await
+        self.write(Op::Create(req)).await
     }
 
     /// Applies the fields present in `patch` (`Some(None)` clears a
@@ -213,69 +171,9 @@ impl SessionStore {
     /// session is stored, [`Error::Sqlite`] when the write fails.
     pub async fn update(&self, id: &str, patch: SessionPatch) -> Result<Session, Error> {
         patch.validate()?;
-        let id = id.to_owned();
-        self.blocking(move |inner, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| inner.write_failed(e))?;
-            let mut s = load(inner, &tx, &id)?.ok_or_else(|| not_found(&id))?;
-            if patch.is_empty() || patch.as_of.is_some_and(|at| at < s.last_activity) {
-                return Ok(s);
-            }
-            let SessionPatch {
-                title,
-                status,
-                last_input,
-                last_output,
-                agent,
-                thinking_mode,
-                as_of,
-            } = patch;
-            if let Some(v) = title {
-                s.title = v;
-            }
-            if let Some(v) = status {
-                s.status = v;
-            }
-            if let Some(v) = last_input {
-                s.last_input = v;
-            }
-            if let Some(v) = last_output {
-                s.last_output = v;
-            }
-            if let Some(v) = agent {
-                s.agent = v;
-            }
-            if let Some(v) = thinking_mode {
-                s.thinking_mode = v;
-            }
-            s.rev += 1;
-            let now = inner.clock.now();
-            s.last_activity = as_of.map_or(now, |at| at.min(now));
-            let rev = rev_to_sql(inner, &s)?;
-            tx.prepare_cached(
-                "UPDATE sessions SET title = ?2, project_path = ?3, agent = ?4, \
-                 thinking_mode = ?5, status = ?6, last_activity = ?7, last_input = ?8, \
-                 last_output = ?9, rev = ?10 WHERE session_id = ?1",
-            )
-            .and_then(|mut update| {
-                update.execute(params![
-                    s.session_id,
-                    s.title,
-                    s.project_path,
-                    s.agent,
-                    s.thinking_mode,
-                    s.status.as_str(),
-                    s.last_activity.as_millis(),
-                    s.last_input,
-                    s.last_output,
-                    rev,
-                ])
-            })
-            .map_err(|e| inner.write_failed(e))?;
-            tx.commit().map_err(|e| inner.write_failed(e))?;
-            inner.committed(&s);
-            Ok(s)
+        self.write(Op::Update {
+            id: id.to_owned(),
+            patch,
         })
         .await
     }
@@ -287,23 +185,7 @@ impl SessionStore {
     /// [`Error::NotFound`] when no such session is stored,
     /// [`Error::Sqlite`] when the write fails (the session stays then).
     pub async fn end(&self, id: &str) -> Result<Session, Error> {
-        let id = id.to_owned();
-        self.blocking(move |inner, conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| inner.write_failed(e))?;
-            let mut s = load(inner, &tx, &id)?.ok_or_else(|| not_found(&id))?;
-            s.status = SessionStatus::Closed;
-            s.rev += 1;
-            s.last_activity = inner.clock.now();
-            tx.prepare_cached("DELETE FROM sessions WHERE session_id = ?1")
-                .and_then(|mut delete| delete.execute([&id]))
-                .map_err(|e| inner.write_failed(e))?;
-            tx.commit().map_err(|e| inner.write_failed(e))?;
-            inner.committed(&s);
-            Ok(s)
-        })
-        .await
+        self.write(Op::End { id: id.to_owned() }).await
     }
 
     /// The stored session with this id, if any.
@@ -373,6 +255,22 @@ impl SessionStore {
         .await
     }
 
+    /// Queues `op` for the writer thread and waits for its answer, which
+    /// comes after the commit that holds it.
+    async fn write(&self, op: Op) -> Result<Session, Error> {
+        let (answer, answered) = oneshot::channel();
+        if self.writer.submit(Job { op, answer }).is_err() {
+            return Err(Error::Task {
+                task: "session writer",
+                reason: "the writer thread has stopped".into(),
+            });
+        }
+        answered.await.map_err(|_| Error::Task {
+            task: "session writer",
+            reason: "the write was abandoned (the writer panicked)".into(),
+        })?
+    }
+
     /// Runs `f` with the connection on tokio's blocking pool.
     async fn blocking<T, F>(&self, f: F) -> Result<T, Error>
     where
@@ -433,13 +331,6 @@ fn not_found(id: &str) -> Error {
     Error::NotFound {
         session_id: id.to_owned(),
     }
-}
-
-/// SQLite integers are signed; a rev past `i64::MAX` would take longer than
-/// the age of the universe to reach, but is refused rather than wrapped.
-fn rev_to_sql(inner: &Inner, s: &Session) -> Result<i64, Error> {
-    i64::try_from(s.rev)
-        .map_err(|_| inner.corrupt(&s.session_id, format!("rev {} overflows", s.rev)))
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), Error> {

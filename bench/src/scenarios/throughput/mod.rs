@@ -8,7 +8,16 @@
 //! and each change's lag from its PATCH to each peer. Baseline: the raw
 //! floor, pipelined `XADD` batches to one stream read by 10 blocking
 //! readers, same Redis, same entry size.
+//!
+//! Before the load, the same fleet measures a single change at a low rate
+//! ([`single`]): batching under load must not make a lone change wait.
+//! CPU per change is reported for `src` and for each peer apart
+//! (`/proc/PID/stat` utime + stime before and after).
+//!
+//! `BENCH_THROUGHPUT_PEERS=N` runs it with N peers instead of 10 (0: `src`
+//! alone, nobody watches, nothing is pushed): the ceilings of each side.
 
+mod single;
 mod subscriber;
 mod writers;
 
@@ -33,16 +42,28 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use writers::write_for;
 
-/// Peers with a subscriber.
+/// Peers with a subscriber, unless `BENCH_THROUGHPUT_PEERS` says otherwise.
 const PEERS: usize = 10;
+
+/// The number of peers: `BENCH_THROUGHPUT_PEERS` or [`PEERS`].
+fn peers() -> anyhow::Result<usize> {
+    match std::env::var("BENCH_THROUGHPUT_PEERS") {
+        Ok(v) => v
+            .parse()
+            .with_context(|| format!("BENCH_THROUGHPUT_PEERS={v:?} is not a number")),
+        Err(_) => Ok(PEERS),
+    }
+}
 
 /// An event entry: the session's JSON (~500 B) and the envelope.
 const ENTRY_LEN: usize = 560;
 
 /// CPU time used so far by each part.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Cpu {
     src: Duration,
+    /// Each peer's, in the fleet's order.
+    each: Vec<Duration>,
     peers: Duration,
     redis: Duration,
     bench: Duration,
@@ -51,10 +72,14 @@ struct Cpu {
 fn cpu(fleet: &Fleet) -> anyhow::Result<Cpu> {
     let of = |p: &Proc| p.cpu_time();
     let mut peers = Duration::ZERO;
+    let mut each = Vec::new();
     for d in &fleet.daemons[1..] {
-        peers += of(d.process())?;
+        let used = of(d.process())?;
+        each.push(used);
+        peers += used;
     }
     Ok(Cpu {
+        each,
         src: of(fleet.daemons[0].process())?,
         peers,
         redis: of(fleet.redis.process())?,
@@ -67,8 +92,10 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
     let writers = ctx.pick(16, 4);
     let duration = ctx.pick(Duration::from_secs(10), Duration::from_secs(1));
     let warmup = ctx.pick(Duration::from_secs(2), Duration::from_millis(300));
+    let peer_count = peers()?;
+    let (single_warmup, single_n) = ctx.pick((100, 1_000), (5, 50));
     let mut names = vec!["src".to_owned()];
-    names.extend((0..PEERS).map(|i| format!("p{i}")));
+    names.extend((0..peer_count).map(|i| format!("p{i}")));
     let fleet = Fleet::start(&ctx.fleetd, &names).await?;
     let src = &fleet.daemons[0];
     let ids = create_sessions(src.socket(), "src", sessions, 4).await?;
@@ -101,9 +128,25 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         .with_context(|| format!("{} did not get src's sessions", d.computer()))?;
     }
 
+    let mut last_rev = vec![1u64; sessions];
+    // One change at a time, on a client of its own on the first peer.
+    let single = match fleet.daemons.get(1) {
+        Some(peer) => {
+            let mut probe = Ws::connect(peer.socket()).await?;
+            probe
+                .subscribe("sessions", Some(&["src"]), Duration::from_secs(10))
+                .await?;
+            let measured =
+                single::measure(src.socket(), &mut probe, &ids[0], single_warmup, single_n).await?;
+            probe.close().await;
+            last_rev[0] = measured.last_rev;
+            Some(measured)
+        }
+        None => None,
+    };
+
     // Warm-up: the same load, not measured.
     let warm = write_for(src.socket(), &ids, writers, warmup).await?;
-    let mut last_rev = vec![1u64; sessions];
     for log in &warm {
         for (i, rev, _) in &log.sent {
             last_rev[*i as usize] = last_rev[*i as usize].max(*rev);
@@ -135,6 +178,7 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
     }
     let cpu1 = cpu(&fleet)?;
     let calls = redis_stats::command_calls(&admin).await?;
+    let socket_reads = reads_processed(&admin).await?;
 
     // Lag of each change to each peer, joined with when it was sent.
     let mut sent_at: HashMap<(u32, u64), Instant> = HashMap::with_capacity(changes);
@@ -143,7 +187,7 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
             sent_at.insert((*i, *rev), *t);
         }
     }
-    let mut lag = Samples::with_capacity(changes * PEERS);
+    let mut lag = Samples::with_capacity(changes * peer_count);
     let (mut lost, mut gaps, mut dups) = (0u64, 0u64, 0u64);
     let mut delivered = start;
     for s in &subs {
@@ -158,7 +202,11 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         delivered = delivered.max(s.done);
     }
     let write_wall = written - start;
-    let deliver_wall = delivered - start;
+    let deliver_wall = if peer_count == 0 {
+        write_wall
+    } else {
+        delivered - start
+    };
     let accepted = changes as f64 / write_wall.as_secs_f64().max(1e-9);
     let delivered_rate = changes as f64 / deliver_wall.as_secs_f64().max(1e-9);
 
@@ -167,7 +215,7 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         &fleet.redis.url(),
         "bench:floor:throughput",
         floor_entries,
-        PEERS,
+        peer_count.max(1),
         ENTRY_LEN,
     )
     .await?;
@@ -176,7 +224,7 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
     let mut t = Table::new(
         format!(
             "throughput: {writers} writers PATCHing {sessions} sessions on src as fast as it answers for {duration:?}; \
-             a WS subscriber on each of {PEERS} peers"
+             a WS subscriber on each of {peer_count} peers"
         ),
         &["measure", "value"],
     );
@@ -186,7 +234,7 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         rate(accepted),
     ]);
     t.row([
-        format!("delivered to all {PEERS} peers (until the last frame)"),
+        format!("delivered to all {peer_count} peers (until the last frame)"),
         rate(delivered_rate),
     ]);
     t.row([
@@ -194,7 +242,10 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         format!("{lost} (gaps {gaps}, duplicates {dups})"),
     ]);
     t.row([
-        "floor: raw XADD batches of 512 -> 10 blocking readers".to_owned(),
+        format!(
+            "floor: raw XADD batches of 512 -> {} blocking readers",
+            peer_count.max(1)
+        ),
         rate(fl.per_sec()),
     ]);
     report.tables.push(t);
@@ -213,34 +264,59 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         lt.row(row);
     }
     report.tables.push(lt);
+    if let Some(single) = &single {
+        let mut st = Table::new(
+            format!(
+                "throughput: a single change at a low rate ({single_n} changes {:?} apart, before the load, same fleet)",
+                single::PAUSE
+            ),
+            &headers,
+        );
+        for (label, samples) in [
+            ("PATCH answered by src", &single.acked),
+            ("PATCH sent -> frame on p0's WS", &single.remote),
+        ] {
+            if let Some(sum) = samples.summary(single.wall) {
+                let mut row = vec![label.to_owned()];
+                row.extend(sum.cells());
+                st.row(row);
+            }
+        }
+        report.tables.push(st);
+    }
 
     let mut ct = Table::new(
         "throughput: where the time goes (CPU used from the first change to the last delivery; 2 cores)",
         &["process", "CPU", "share of 2 cores", "CPU per change"],
     );
-    for (label, used) in [
+    let per_change = |used: Duration| used / u32::try_from(changes.max(1)).unwrap_or(u32::MAX);
+    let mut rows = vec![(
+        "src (fleetd: REST, SQLite, cache, push)".to_owned(),
+        cpu1.src - cpu0.src,
+    )];
+    for (i, (after, before)) in cpu1.each.iter().zip(&cpu0.each).enumerate() {
+        rows.push((
+            format!("peer p{i} (fleetd: XREAD, decode, cache, WS)"),
+            *after - *before,
+        ));
+    }
+    rows.extend([
+        (format!("all {peer_count} peers"), cpu1.peers - cpu0.peers),
+        ("redis-server".to_owned(), cpu1.redis - cpu0.redis),
         (
-            "src (fleetd: REST, SQLite, cache, push)",
-            cpu1.src - cpu0.src,
-        ),
-        (
-            "10 peers (fleetd: XREAD, decode, cache, WS)",
-            cpu1.peers - cpu0.peers,
-        ),
-        ("redis-server", cpu1.redis - cpu0.redis),
-        (
-            "bench (writers, 10 WS clients, checks)",
+            format!("bench (writers, {peer_count} WS clients, checks)"),
             cpu1.bench - cpu0.bench,
         ),
-    ] {
+    ]);
+    for (label, used) in rows {
         ct.row([
-            label.to_owned(),
+            label,
             Human(used).to_string(),
             format!(
                 "{:.0} %",
                 100.0 * used.as_secs_f64() / (2.0 * deliver_wall.as_secs_f64().max(1e-9))
             ),
-            Human(used / u32::try_from(changes.max(1)).unwrap_or(u32::MAX)).to_string(),
+            Human(per_change(used)).to_string(),
         ]);
     }
     report.tables.push(ct);
@@ -258,6 +334,14 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
             format!("{:.3}", *n as f64 / changes.max(1) as f64),
         ]);
     }
+    if let Some(reads) = socket_reads {
+        rt.row([
+            "(socket reads by Redis: round trips of every client, pipelines counted once)"
+                .to_owned(),
+            grouped(reads),
+            format!("{:.3}", reads as f64 / changes.max(1) as f64),
+        ]);
+    }
     report.tables.push(rt);
     report.notes.push(format!(
         "closed loop: {writers} kept-alive connections each PATCH their own sessions one after \
@@ -267,13 +351,37 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
 
     report.outcomes.push(Outcome {
         scenario: "throughput",
-        metric: format!("changes/s on src delivered to {PEERS} peers, none lost"),
+        metric: format!("changes/s on src delivered to {peer_count} peers, none lost"),
         result: format!("{} ({lost} lost)", rate(delivered_rate)),
         baseline: format!("floor {}", rate(fl.per_sec())),
         ratio: format!("{} of floor", ratio_f(delivered_rate, fl.per_sec())),
         goal: ">= 20,000/s, 0 lost".into(),
         verdict: Verdict::from_bool(delivered_rate >= 20_000.0 && lost == 0),
     });
+    let src_cpu = per_change(cpu1.src - cpu0.src);
+    let peer_cpu =
+        per_change((cpu1.peers - cpu0.peers) / u32::try_from(peer_count.max(1)).unwrap_or(1));
+    report.outcomes.push(Outcome {
+        scenario: "throughput",
+        metric: "CPU per change: src / each peer (mean)".into(),
+        result: format!("{} / {}", Human(src_cpu), Human(peer_cpu)),
+        baseline: "-".into(),
+        ratio: "-".into(),
+        goal: "-".into(),
+        verdict: Verdict::Info,
+    });
+    if let Some(sum) = single.as_ref().and_then(|s| s.remote.summary(s.wall)) {
+        report.outcomes.push(Outcome {
+            scenario: "throughput",
+            metric: "a single change at a low rate: PATCH on src -> frame on a peer, p50 / p99"
+                .into(),
+            result: format!("{} / {}", Human(sum.p50), Human(sum.p99)),
+            baseline: "-".into(),
+            ratio: "-".into(),
+            goal: "no worse than before batching".into(),
+            verdict: Verdict::Info,
+        });
+    }
     report.outcomes.push(Outcome {
         scenario: "throughput",
         metric: "lost changes (rev checked on every peer)".into(),
@@ -284,4 +392,21 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         verdict: Verdict::from_bool(lost == 0),
     });
     Ok(report)
+}
+
+/// `total_reads_processed` of `INFO stats` (since the last `CONFIG
+/// RESETSTAT`): how many times Redis read from a client socket. A pipeline
+/// arriving in one piece is one read, so this counts round trips, where
+/// `INFO commandstats` counts commands. `None` when Redis does not say.
+async fn reads_processed(redis: &Redis) -> anyhow::Result<Option<u64>> {
+    use fred::interfaces::ClientLike as _;
+    let text: String = redis
+        .client
+        .info(Some(fred::types::InfoKind::Stats))
+        .await
+        .context("INFO stats")?;
+    Ok(text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("total_reads_processed:"))
+        .and_then(|n| n.parse().ok()))
 }

@@ -1,7 +1,7 @@
 //! Tests of [`SessionStore`] against real SQLite files in a temp dir.
 
 use super::*;
-use model::Timestamp;
+use model::{SessionStatus, Timestamp};
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// A wall clock the test moves by hand.
@@ -360,4 +360,125 @@ async fn a_patch_older_than_the_session_changes_nothing() {
         Timestamp::from_millis(5_000),
         "capped at now"
     );
+}
+
+/// Group commit under many concurrent writers: every write is durable
+/// (found after reopening), each caller hears back only once its write is
+/// visible to another connection and the commit hook has seen it, the hook
+/// sees each session's revs in order, and a write refused in the middle of
+/// a group (unknown session) fails alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_are_all_committed_before_they_are_answered() {
+    const WRITERS: usize = 40;
+    const EACH: usize = 10;
+    const SESSIONS: usize = 10;
+    let f = Fixture::new();
+    let store = f.open();
+    let seen: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
+    let hook_seen = Arc::clone(&seen);
+    assert!(store.set_commit_hook(Arc::new(move |s: &Session| {
+        hook_seen
+            .lock()
+            .unwrap()
+            .push((s.session_id.clone(), s.rev));
+    })));
+    let mut ids = Vec::new();
+    for i in 0..SESSIONS {
+        ids.push(
+            store
+                .create(new_session(&format!("s{i}")))
+                .await
+                .unwrap()
+                .session_id,
+        );
+    }
+    let observer = Arc::new(Mutex::new(Connection::open(f.db()).unwrap()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..WRITERS {
+        let (store, ids, observer, seen) = (
+            store.clone(),
+            ids.clone(),
+            Arc::clone(&observer),
+            Arc::clone(&seen),
+        );
+        tasks.spawn(async move {
+            let mut answered = Vec::new();
+            for k in 0..EACH {
+                if w % 8 == 0 && k % 3 == 0 {
+                    let err = store
+                        .update(
+                            "no-such-session",
+                            SessionPatch {
+                                title: Some("x".into()),
+                                ..SessionPatch::default()
+                            },
+                        )
+                        .await
+                        .unwrap_err();
+                    assert!(matches!(err, Error::NotFound { .. }), "{err}");
+                }
+                let id = &ids[(w + k) % SESSIONS];
+                let s = store
+                    .update(
+                        id,
+                        SessionPatch {
+                            last_output: Some(Some(format!("w{w} k{k}"))),
+                            ..SessionPatch::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                let committed: i64 = observer
+                    .lock()
+                    .unwrap()
+                    .query_row(
+                        "SELECT rev FROM sessions WHERE session_id = ?1",
+                        [id],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                assert!(
+                    u64::try_from(committed).unwrap() >= s.rev,
+                    "rev {} answered before its commit (another connection sees {committed})",
+                    s.rev
+                );
+                assert!(
+                    seen.lock().unwrap().contains(&(id.clone(), s.rev)),
+                    "rev {} answered before the commit hook saw it",
+                    s.rev
+                );
+                answered.push((id.clone(), s.rev));
+            }
+            answered
+        });
+    }
+    let mut answered: Vec<(String, u64)> = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        answered.extend(done.unwrap());
+    }
+    let per_session = (WRITERS * EACH / SESSIONS) as u64;
+    for id in &ids {
+        let mut revs: Vec<u64> = answered
+            .iter()
+            .filter(|(i, _)| i == id)
+            .map(|(_, r)| *r)
+            .collect();
+        revs.sort_unstable();
+        assert_eq!(revs, (2..=per_session + 1).collect::<Vec<_>>(), "{id}");
+        let hooked: Vec<u64> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(i, _)| i == id)
+            .map(|(_, r)| *r)
+            .collect();
+        assert_eq!(hooked, (1..=per_session + 1).collect::<Vec<_>>(), "{id}");
+    }
+    drop(store);
+    let reopened = f.open();
+    let listed = reopened.list().unwrap();
+    assert_eq!(listed.len(), SESSIONS);
+    for s in listed {
+        assert_eq!(s.rev, per_session + 1, "{}", s.session_id);
+    }
 }
