@@ -16,6 +16,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ "${1:-}" != "--run" ]; then
+    # fuzz/ is its own workspace: build in the project's target directory
+    # so the replay reuses the dependencies `cargo test --workspace` built.
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
     exec cargo test --manifest-path fuzz/Cargo.toml --no-default-features --locked
 fi
 
