@@ -69,3 +69,6 @@ cargo build --workspace --bins
 
 section "cargo test --workspace --no-fail-fast"
 cargo test --workspace --no-fail-fast
+
+section "fuzz corpus replay (scripts/fuzz-smoke.sh)"
+scripts/fuzz-smoke.sh

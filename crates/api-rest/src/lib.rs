@@ -16,6 +16,8 @@
 //!   parse the query and body, act, answer).
 //! - `query.rs`, `body.rs`: decoding of what clients send (query strings,
 //!   JSON bodies with the 1 MiB limit and content-type check).
+//! - `fuzzing.rs`: public entry points to those decoders for the fuzz
+//!   targets in `fuzz/` (no socket, same code).
 //! - `forwarded.rs`: [`apply_forwarded`], the owner's side of a forwarded
 //!   write: the same handler code as a local request, never forwarded on.
 //! - `error.rs`: the one place errors become HTTP statuses and the
@@ -57,6 +59,7 @@ mod cap;
 mod config;
 mod error;
 mod forwarded;
+pub mod fuzzing;
 mod handlers;
 mod json_errors;
 mod parts;

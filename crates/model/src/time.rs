@@ -1,6 +1,6 @@
 //! Timestamps as the contract writes them: RFC 3339, UTC, milliseconds.
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -39,12 +39,29 @@ impl Timestamp {
     /// Parses RFC 3339 with any offset, keeping milliseconds.
     ///
     /// # Errors
-    /// Returns the chrono parse error for a string that is not RFC 3339.
-    pub fn parse(s: &str) -> Result<Self, chrono::ParseError> {
-        Ok(Self::from_datetime(
-            DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc),
-        ))
+    /// [`TimestampError::Syntax`] for a string that is not RFC 3339, and
+    /// [`TimestampError::OutOfRange`] for one whose offset moves it out of
+    /// the years 0000 to 9999 in UTC (`0000-01-01T00:00:00+01:00`): such a
+    /// time would be written back as text that is not RFC 3339, which no
+    /// reader could take.
+    pub fn parse(s: &str) -> Result<Self, TimestampError> {
+        let utc = DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc);
+        if !(0..=9999).contains(&utc.year()) {
+            return Err(TimestampError::OutOfRange);
+        }
+        Ok(Self::from_datetime(utc))
     }
+}
+
+/// Why a string is not a [`Timestamp`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimestampError {
+    /// Not RFC 3339.
+    #[error(transparent)]
+    Syntax(#[from] chrono::ParseError),
+    /// RFC 3339, but before year 0000 or after 9999 once in UTC.
+    #[error("timestamp is outside the years 0000 to 9999 in UTC")]
+    OutOfRange,
 }
 
 impl fmt::Display for Timestamp {
@@ -80,5 +97,24 @@ mod tests {
         let json = serde_json::to_string(&t).unwrap();
         assert_eq!(json, "\"2026-11-18T11:06:40.123Z\"");
         assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+    }
+
+    /// Found by the `envelope` fuzz target: an offset that moved a time out
+    /// of 0000-9999 in UTC was taken, then written back as
+    /// `-0001-12-31T23:00:00.000Z`, which no reader (peer or client) parses.
+    #[test]
+    fn refuses_times_that_leave_the_four_digit_years_in_utc() {
+        for s in ["0000-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"] {
+            assert_eq!(Timestamp::parse(s), Err(TimestampError::OutOfRange), "{s}");
+            assert!(serde_json::from_str::<Timestamp>(&format!("\"{s}\"")).is_err());
+        }
+        for s in ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z"] {
+            let t = Timestamp::parse(s).unwrap();
+            assert_eq!(Timestamp::parse(&t.to_string()), Ok(t), "{s}");
+        }
+        assert!(matches!(
+            Timestamp::parse("yesterday"),
+            Err(TimestampError::Syntax(_))
+        ));
     }
 }
