@@ -17,8 +17,8 @@ use crate::stats::{Human, Samples};
 use crate::workload::create_sessions;
 use anyhow::{Context as _, bail};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 use std::process::Command;
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// How long one start may take before the run fails.
