@@ -144,7 +144,7 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
             [&floor_fresh, &floor_kept],
             &slow,
         );
-        let runs = consecutive_runs(&mut conn, measured.socket(), plan, ctx.runs).await?;
+        let runs = consecutive_runs(measured.socket(), plan, ctx.runs).await?;
         for (i, run) in runs.iter().enumerate() {
             runs_table.row(run.cells(want, i + 1));
         }
@@ -370,12 +370,13 @@ fn runs_table(runs: usize, (warmup, timed): (usize, usize)) -> Table {
 /// buffer raised as `fleetd` raises it, and the floor with the socket's
 /// default, each on a new kept-alive connection.
 async fn consecutive_runs(
-    conn: &mut Conn,
     socket: &std::path::Path,
     plan: &Plan,
     runs: usize,
 ) -> anyhow::Result<Vec<Run>> {
-    let body = conn.get_ok("/v1/sessions").await?;
+    // A connection of its own: the daemon closes a kept-alive connection
+    // left idle past its header timeout (the naive reads take longer).
+    let body = Conn::connect(socket).await?.get_ok("/v1/sessions").await?;
     let raised = HttpFloorServer::start(body.clone(), SendBuffer::Raised(FLEETD_SEND_BUFFER))?;
     let default = HttpFloorServer::start(body, SendBuffer::Default)?;
     let mut out = Vec::with_capacity(runs);
