@@ -1,5 +1,6 @@
 //! The command line: `bench <scenario>|all [--quick] [--markdown PATH]`,
 //! `bench propagate --cluster`,
+//! `bench read [--runs N]`, `bench naive-net`,
 //! `bench soak [--minutes N] [--seed N]` and `bench scale [--quick]`.
 
 use clap::Parser;
@@ -29,6 +30,10 @@ pub struct Args {
     /// soak: the seed of the faults and the writes (default: from the clock)
     #[arg(long)]
     pub seed: Option<u64>,
+    /// read: consecutive runs (each on a new kept-alive connection) of the
+    /// cache and of the bare-hyper floors, each with its own p50/p99
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
     /// scale (internal): measure one fleet of this size in this process
     #[arg(long, hide = true)]
     pub scale_one: Option<usize>,

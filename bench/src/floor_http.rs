@@ -2,7 +2,9 @@
 //! Unix socket, on a runtime of its own threads in the bench process, that
 //! answers every request with the same bytes: what moving a list answer
 //! from one process to another costs on this machine, with no routing,
-//! cache, metrics or locks in between.
+//! cache, metrics or locks in between. It can serve with the socket's
+//! default send buffer or with it raised as `fleetd` raises it
+//! ([`SendBuffer`]), so that both floors are measured in the same run.
 
 use anyhow::Context as _;
 use bytes::Bytes;
@@ -18,6 +20,20 @@ use tokio::net::UnixListener;
 use tokio::runtime::Runtime;
 use tokio_util::task::TaskTracker;
 
+/// The send buffer of the floor's connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendBuffer {
+    /// The kernel's default (`net.core.wmem_default`).
+    Default,
+    /// Raised to this many bytes on every accepted connection, as
+    /// `fleetd` does before a large answer (api-rest `send_buffer.rs`).
+    Raised(usize),
+}
+
+/// What `fleetd` raises a Unix connection's send buffer to before a large
+/// answer (api-rest's `RAISED_SEND_BUFFER`).
+pub const FLEETD_SEND_BUFFER: usize = 1024 * 1024;
+
 /// The floor server; dropping it stops its runtime and every connection.
 pub struct HttpFloorServer {
     runtime: Option<Runtime>,
@@ -27,11 +43,12 @@ pub struct HttpFloorServer {
 
 impl HttpFloorServer {
     /// Serves `body` (as `application/json`) to every request, on two
-    /// threads of its own.
+    /// threads of its own, with connections' send buffers as `send_buffer`
+    /// says.
     ///
     /// # Errors
     /// When the runtime, the dir or the socket cannot be created.
-    pub fn start(body: Bytes) -> anyhow::Result<Self> {
+    pub fn start(body: Bytes, send_buffer: SendBuffer) -> anyhow::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("http-floor")
@@ -52,6 +69,12 @@ impl HttpFloorServer {
         tracker.spawn_on(
             async move {
                 while let Ok((stream, _)) = listener.accept().await {
+                    if let SendBuffer::Raised(bytes) = send_buffer
+                        && let Err(e) =
+                            rustix::net::sockopt::set_socket_send_buffer_size(&stream, bytes)
+                    {
+                        eprintln!("bench: floor: cannot raise SO_SNDBUF ({e}); measuring anyway");
+                    }
                     let body = body.clone();
                     conns.spawn(async move {
                         let service = service_fn(move |_req: Request<hyper::body::Incoming>| {

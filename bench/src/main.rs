@@ -19,7 +19,9 @@
 //! [`floor`] (raw fred XADD/XREAD), [`floor_http`] (a bare hyper server),
 //! [`floor_ws`] (a bare WebSocket server);
 //! [`fake_peer`] plays many computers for the memory scenario;
-//! [`redis_stats`] reads Redis's own counters; [`machine`] describes the host.
+//! [`redis_stats`] reads Redis's own counters; [`machine`] describes the host;
+//! [`delay_proxy`] puts a simulated network link between a computer and
+//! Redis (scenario `naive-net`).
 //!
 //! The bench is a binary: it uses `anyhow` throughout and never panics on
 //! what daemons or Redis answer.
@@ -27,6 +29,7 @@
 mod cli;
 mod client;
 mod daemon;
+mod delay_proxy;
 mod fake_peer;
 mod fleet;
 mod floor;

@@ -29,6 +29,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         cluster: args.cluster,
         soak_minutes: args.minutes,
         seed: args.seed,
+        runs: args.runs.max(1),
         scale_one: args.scale_one,
         previous: args.previous,
     };
@@ -79,7 +80,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
                 outcomes.push(Outcome {
                     scenario: scenarios::ALL
                         .iter()
-                        .chain(&["soak", "scale"])
+                        .chain(&["naive-net", "soak", "scale"])
                         .find(|n| *n == name)
                         .copied()
                         .unwrap_or("?"),

@@ -1,5 +1,6 @@
-//! The six scenarios of issue 5, `forward` (issue 11), and the `soak` and
-//! `scale` (issue 9; run only by name), one module each, all the same shape:
+//! The six scenarios of issue 5, `forward` (issue 11), `naive-net` (issue
+//! 13), and the `soak` and `scale` (issue 9); the last three run only by
+//! name. One module each, all the same shape:
 //! `run(&Ctx) -> ScenarioReport`. Each starts what it measures (Redis,
 //! daemons, clients), warms up, measures, measures its baseline in the same
 //! run, and stops everything it started before returning.
@@ -8,6 +9,7 @@ mod fanout;
 mod forward;
 mod idle;
 mod memory;
+mod naive_net;
 mod propagate;
 mod read;
 mod scale;
@@ -32,6 +34,9 @@ pub struct Ctx {
     pub soak_minutes: u64,
     /// `soak` only: the seed of its faults and writes (else from the clock).
     pub seed: Option<u64>,
+    /// `read` only: consecutive runs of the cache and the floors, each with
+    /// its own p50/p99 (at least 1).
+    pub runs: usize,
     /// `scale` only: measure this one fleet size in this process and print
     /// the result for the parent run (each size runs in a child process, so
     /// memory and CPU are its own).
@@ -72,10 +77,11 @@ pub async fn run(name: &str, ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         "idle" => idle::run(ctx).await?,
         "fanout" | "fan-out" => fanout::run(ctx).await?,
         "memory" => memory::run(ctx).await?,
+        "naive-net" => naive_net::run(ctx).await?,
         "soak" => soak::run(ctx).await?,
         "scale" => scale::run(ctx).await?,
         other => bail!(
-            "unknown scenario {other:?}: one of {}, soak, scale, or all",
+            "unknown scenario {other:?}: one of {}, naive-net, soak, scale, or all",
             ALL.join(", ")
         ),
     };

@@ -28,7 +28,9 @@
 //!   (`cap.rs`, refusals written as raw bytes by `wire.rs`), what a failed
 //!   accept does (`accept_failures.rs`), the header timeout (hyper's) and
 //!   the body timeout (`timed_body.rs`); `json_errors.rs` gives hyper's own
-//!   parse-error answers (400, 414, 431) our JSON body.
+//!   parse-error answers (400, 414, 431) our JSON body; `send_buffer.rs`
+//!   raises a Unix connection's send buffer before its first large answer,
+//!   so that a list answer leaves in one write.
 //!
 //! Reads never wait for the network and never serialize: they answer the
 //! cache's pre-serialized bytes as they are. This crate never names Redis,
@@ -67,6 +69,7 @@ mod ports;
 mod query;
 mod response;
 mod router;
+mod send_buffer;
 mod server;
 mod timed_body;
 mod wire;

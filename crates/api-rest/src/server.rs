@@ -12,7 +12,10 @@
 //! closed); a request head must arrive within `header_timeout` (hyper's
 //! header read timeout: past it hyper closes the connection) and its body
 //! within `body_timeout` (`timed_body.rs`: 408 and close); a failed accept
-//! backs off (`accept_failures.rs`).
+//! backs off (`accept_failures.rs`). On the Unix socket, a connection's
+//! send buffer is raised before its first large answer (`send_buffer.rs`:
+//! a list answer larger than the default buffer otherwise leaves in parts,
+//! and the read latency was bimodal).
 
 use crate::accept_failures::AcceptFailures;
 use crate::api::Api;
@@ -21,6 +24,7 @@ use crate::cap::{self, Admission, ConnectionCap};
 use crate::error::ApiError;
 use crate::json_errors::JsonErrors;
 use crate::router::Route;
+use crate::send_buffer::SendBuffer;
 use crate::timed_body::TimedBody;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -32,6 +36,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -74,7 +79,10 @@ pub async fn serve_tcp(
 /// A listener the accept loop can take connections from.
 pub(crate) trait Accept: Send + 'static {
     /// A connection.
-    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    type Io: AsyncRead + AsyncWrite + AsFd + Unpin + Send + 'static;
+    /// Whether a large answer raises the connection's send buffer first
+    /// (`send_buffer.rs`).
+    const RAISE_SEND_BUFFER: bool;
     /// Waits for the next connection and names its peer.
     fn accept_one(&self) -> impl Future<Output = io::Result<(Self::Io, String)>> + Send;
     /// The listener's own address, for the log.
@@ -83,6 +91,8 @@ pub(crate) trait Accept: Send + 'static {
 
 impl Accept for TcpListener {
     type Io = TcpStream;
+    // The kernel autotunes TCP's send buffer; setting it would stop that.
+    const RAISE_SEND_BUFFER: bool = false;
 
     async fn accept_one(&self) -> io::Result<(TcpStream, String)> {
         let (stream, peer) = self.accept().await?;
@@ -100,6 +110,7 @@ impl Accept for TcpListener {
 
 impl Accept for UnixListener {
     type Io = UnixStream;
+    const RAISE_SEND_BUFFER: bool = true;
 
     async fn accept_one(&self) -> io::Result<(UnixStream, String)> {
         let (stream, _) = self.accept().await?;
@@ -199,7 +210,7 @@ pub(crate) async fn serve<L: Accept>(
                         let span = tracing::debug_span!("rest_conn", peer = %peer);
                         let conn = connection(
                             builder.clone(),
-                            io,
+                            SendBuffer::new(io, L::RAISE_SEND_BUFFER),
                             gate.clone(),
                             cancel.clone(),
                             cut.clone(),

@@ -64,14 +64,19 @@ impl Writer {
         })
     }
 
-    /// Queues `job`; gives it back when the writer has stopped.
-    pub(super) fn submit(&self, job: Job) -> Result<(), Job> {
+    /// Queues `job`; fails (dropping it, so its caller's answer channel
+    /// closes) when the writer has stopped.
+    pub(super) fn submit(&self, job: Job) -> Result<(), WriterStopped> {
         match &self.queue {
-            Some(queue) => queue.send(job).map_err(|e| e.0),
-            None => Err(job),
+            Some(queue) => queue.send(job).map_err(|_| WriterStopped),
+            None => Err(WriterStopped),
         }
     }
 }
+
+/// The writer thread has stopped: no write can be queued any more.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WriterStopped;
 
 impl Drop for Writer {
     fn drop(&mut self) {
