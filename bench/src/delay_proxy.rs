@@ -188,7 +188,6 @@ fn write_side(mut to: TcpStream, rx: &mpsc::Receiver<(Instant, Vec<u8>)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read as _;
 
     #[test]
     fn echoes_in_order_after_the_round_trip() {

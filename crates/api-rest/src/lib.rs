@@ -82,8 +82,8 @@ pub use body::MAX_BODY_BYTES;
 pub use config::{DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, MIN_CONNECTIONS, RestConfig};
 pub use forwarded::apply_forwarded;
 pub use json_errors::{MAX_HEAD_BYTES, MAX_HEADER_FIELDS, MAX_URI_BYTES};
-pub use parts::ApiParts;
 pub use model::{RefreshError, RefreshScope, Refresher};
+pub use parts::ApiParts;
 pub use ports::{
     ForwardError, HealthSource, LocalSessions, RedisHealth, RemoteSessions, Upgrader, WriteError,
 };

@@ -3,8 +3,8 @@
 //! [`crate::Api`], which holds it.
 
 use crate::ports::{HealthSource, LocalSessions, RemoteSessions, Upgrader};
-use model::Refresher;
 use model::Metrics;
+use model::Refresher;
 use std::sync::Arc;
 
 /// Everything the API is built from; the daemon fills it in.
