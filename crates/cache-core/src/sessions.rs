@@ -128,7 +128,11 @@ impl SessionTable {
     /// Decides what `incoming` would do, without changing anything. Two
     /// states are the same when their JSON is: the cache serializes both.
     pub(crate) fn classify(&self, incoming: &SessionRecord) -> Applied {
-        if let Some(t) = self.tombstones.get(&incoming.session_id)
+        // `contains_key` first: a miss through `get` would be recorded for
+        // moka's popularity estimate, work this unbounded map never uses,
+        // on every change of a live session.
+        if self.tombstones.contains_key(&incoming.session_id)
+            && let Some(t) = self.tombstones.get(&incoming.session_id)
             && incoming.rev <= t.rev
         {
             return Applied::Outdated;
@@ -160,7 +164,9 @@ impl SessionTable {
         if let Some(old) = self.by_id.get(&record.session_id) {
             self.order.remove(&key(old));
         }
-        self.tombstones.invalidate(&record.session_id);
+        if self.tombstones.contains_key(&record.session_id) {
+            self.tombstones.invalidate(&record.session_id);
+        }
         self.order.insert(key(&record));
         self.by_id.insert(record.session_id.clone(), record);
         *self.list_cache.get_mut() = None;
