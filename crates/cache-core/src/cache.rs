@@ -129,6 +129,7 @@ impl DaemonCache {
         );
         let (interest_tx, _) = watch::channel(Interest::default());
         let (due_tx, _) = watch::channel(Vec::new());
+        let sessions = SessionTable::new(config.stale_retention);
         Self {
             inner: Arc::new(Inner {
                 epoch: me.boot_id.clone(),
@@ -138,7 +139,7 @@ impl DaemonCache {
                 state: RwLock::new(State {
                     feed,
                     me,
-                    sessions: SessionTable::default(),
+                    sessions,
                     peers: BTreeMap::new(),
                     preparation: PreparationTable::default(),
                 }),
@@ -180,7 +181,6 @@ impl DaemonCache {
     /// than the held one (by `rev`), ignored otherwise. A `closed` status
     /// removes the session.
     pub fn put_session(&self, session: Session) -> Applied {
-        let now = self.inner.clock.monotonic();
         // Serialized before the lock: it is the record, and what
         // `classify` compares.
         let record = SessionRecord::new(&session);
@@ -198,7 +198,7 @@ impl DaemonCache {
                 st.publish(self.metrics(), event, &session.computer, data, Some(rev));
             }
             Applied::Closed => {
-                st.sessions.remove(&session.session_id, session.rev, now);
+                st.sessions.remove(&session.session_id, session.rev);
                 let data = SessionClosed::encode(&session.session_id, &session.computer);
                 st.publish(
                     self.metrics(),
@@ -216,7 +216,6 @@ impl DaemonCache {
     /// Removes a session that ended at revision `rev` (the owner's), unless
     /// the cache already holds a newer state.
     pub fn close_session(&self, computer: &str, session_id: &str, rev: u64) -> Applied {
-        let now = self.inner.clock.monotonic();
         let mut st = self.inner.state.write();
         match st.sessions.get(session_id) {
             Some(held) if held.rev > rev || &*held.computer != computer => {
@@ -225,7 +224,7 @@ impl DaemonCache {
             Some(_) => {}
             None => return Applied::Outdated,
         }
-        st.sessions.remove(session_id, rev, now);
+        st.sessions.remove(session_id, rev);
         st.publish(
             self.metrics(),
             EventName::SessionClosed,

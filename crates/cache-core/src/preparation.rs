@@ -1,5 +1,15 @@
 //! Projects and todos per computer, each list kept with its JSON and the
 //! time it was fetched, so that unwatched remote data can expire.
+//!
+//! The TTL is kept by hand, not in a `moka` cache like the tombstones
+//! (`sessions.rs`): past it, what happens depends on interest at that
+//! moment (watched data is kept and pulled again, unwatched data is
+//! dropped), and the watched case must be noticed on time, by the sweeper,
+//! so that a client never watches data older than the TTL. moka can only
+//! drop an entry, inside its own calls, by its own clock; here time is the
+//! cache's `Clock`, which the tests pause and advance
+//! (`unwatched_remote_preparation_expires_watched_is_due` in
+//! `tests/cache.rs`, and `peer-sync`'s `tests/preparation.rs`).
 
 use crate::json;
 use bytes::Bytes;

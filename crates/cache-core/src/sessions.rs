@@ -1,5 +1,14 @@
 //! The session table: records by id, an index newest-first, and tombstones
 //! that keep a closed session from being revived by a late, older change.
+//!
+//! Tombstones live in a [`moka`] cache with a time to live of the stale
+//! retention: they bound memory, and nothing has to happen on time when
+//! one goes. moka judges that age by its own clock (the system's monotonic
+//! clock, not the cache's [`model::Clock`]) and forgets expired entries
+//! inside its own calls or at `SessionTable::sweep_tombstones`, which the
+//! sweeper runs; an expired tombstone is never seen again even before it is
+//! evicted. Under paused tokio time a tombstone therefore outlives any
+//! advance: no test relies on one being forgotten.
 
 use crate::json;
 use bytes::Bytes;
@@ -7,7 +16,7 @@ use model::{Session, SessionStatus, Timestamp};
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use tokio::time::Instant;
+use std::time::Duration;
 
 /// A cached session: its JSON, serialized once when it changed, and the few
 /// fields the cache indexes and judges by. The JSON is the record: the
@@ -68,23 +77,24 @@ pub enum Applied {
 
 type OrderKey = (Reverse<Timestamp>, Arc<str>);
 
-/// What is left of a closed session: its last revision, its owner (so an
-/// owner can re-announce its own closes) and when it closed.
+/// What is left of a closed session: its last revision and its owner (so
+/// an owner can re-announce its own closes). Cloned out of the map on each
+/// lookup, hence the shared name.
+#[derive(Clone)]
 struct Tombstone {
     rev: u64,
-    computer: Box<str>,
-    at: Instant,
+    computer: Arc<str>,
 }
 
 /// The largest session list kept ready between changes (8 MiB, about 20,000
 /// sessions): every read up to that size is one copy of a ready buffer.
 pub const LIST_CACHE_MAX_BYTES: usize = 8 * 1024 * 1024;
 
-#[derive(Default)]
 pub(crate) struct SessionTable {
     by_id: HashMap<Arc<str>, Arc<SessionRecord>>,
     order: BTreeSet<OrderKey>,
-    tombstones: HashMap<String, Tombstone>,
+    /// Closed sessions by id, each kept for the stale retention.
+    tombstones: moka::sync::Cache<Arc<str>, Tombstone>,
     list_cache: parking_lot::Mutex<Option<Bytes>>,
 }
 
@@ -93,6 +103,20 @@ fn key(r: &SessionRecord) -> OrderKey {
 }
 
 impl SessionTable {
+    /// An empty table whose tombstones are kept for `tombstone_ttl` (the
+    /// stale retention) and not bounded in number, as before: forgetting
+    /// one early would let a late change revive a closed session.
+    pub(crate) fn new(tombstone_ttl: Duration) -> Self {
+        Self {
+            by_id: HashMap::new(),
+            order: BTreeSet::new(),
+            tombstones: moka::sync::Cache::builder()
+                .time_to_live(tombstone_ttl)
+                .build(),
+            list_cache: parking_lot::Mutex::new(None),
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.by_id.len()
     }
@@ -104,7 +128,11 @@ impl SessionTable {
     /// Decides what `incoming` would do, without changing anything. Two
     /// states are the same when their JSON is: the cache serializes both.
     pub(crate) fn classify(&self, incoming: &SessionRecord) -> Applied {
-        if let Some(t) = self.tombstones.get(&*incoming.session_id)
+        // `contains_key` first: a miss through `get` would be recorded for
+        // moka's popularity estimate, work this unbounded map never uses,
+        // on every change of a live session.
+        if self.tombstones.contains_key(&incoming.session_id)
+            && let Some(t) = self.tombstones.get(&incoming.session_id)
             && incoming.rev <= t.rev
         {
             return Applied::Outdated;
@@ -136,27 +164,23 @@ impl SessionTable {
         if let Some(old) = self.by_id.get(&record.session_id) {
             self.order.remove(&key(old));
         }
-        self.tombstones.remove(&*record.session_id);
+        if self.tombstones.contains_key(&record.session_id) {
+            self.tombstones.invalidate(&record.session_id);
+        }
         self.order.insert(key(&record));
         self.by_id.insert(record.session_id.clone(), record);
         *self.list_cache.get_mut() = None;
     }
 
     /// Removes a session, leaving a tombstone at `rev`.
-    pub(crate) fn remove(
-        &mut self,
-        id: &str,
-        rev: u64,
-        now: Instant,
-    ) -> Option<Arc<SessionRecord>> {
+    pub(crate) fn remove(&mut self, id: &str, rev: u64) -> Option<Arc<SessionRecord>> {
         let old = self.by_id.remove(id)?;
         self.order.remove(&key(&old));
         self.tombstones.insert(
-            id.to_owned(),
+            old.session_id.clone(),
             Tombstone {
                 rev: rev.max(old.rev),
-                computer: old.computer.clone(),
-                at: now,
+                computer: Arc::from(&*old.computer),
             },
         );
         *self.list_cache.get_mut() = None;
@@ -168,10 +192,10 @@ impl SessionTable {
         self.tombstones.get(id).map(|t| t.computer.to_string())
     }
 
-    /// Forgets tombstones older than `keep`.
-    pub(crate) fn sweep_tombstones(&mut self, now: Instant, keep: std::time::Duration) {
-        self.tombstones
-            .retain(|_, t| now.saturating_duration_since(t.at) < keep);
+    /// Evicts the tombstones past their time to live (moka does it inside
+    /// its calls too, but only when enough of them happen).
+    pub(crate) fn sweep_tombstones(&self) {
+        self.tombstones.run_pending_tasks();
     }
 
     /// The sessions of `computer` closed within the tombstone retention,
@@ -180,7 +204,7 @@ impl SessionTable {
         self.tombstones
             .iter()
             .filter(|(_, t)| &*t.computer == computer)
-            .map(|(id, t)| (id.clone(), t.rev))
+            .map(|(id, t)| (id.to_string(), t.rev))
             .collect()
     }
 

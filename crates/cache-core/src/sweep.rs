@@ -59,7 +59,7 @@ impl DaemonCache {
                 Some(since) if now.saturating_duration_since(since) >= cfg.stale_retention => {
                     for id in st.sessions.ids_of(&name) {
                         let rev = st.sessions.get(&id).map_or(0, |r| r.rev);
-                        st.sessions.remove(&id, rev, now);
+                        st.sessions.remove(&id, rev);
                         st.publish(
                             metrics,
                             EventName::SessionClosed,
@@ -103,7 +103,7 @@ impl DaemonCache {
                 report.preparation_expired.push(computer);
             }
         }
-        st.sessions.sweep_tombstones(now, cfg.stale_retention);
+        st.sessions.sweep_tombstones();
         drop(st);
         if !report.preparation_due.is_empty() {
             // Sent at every sweep that finds some, equal or not: a pull

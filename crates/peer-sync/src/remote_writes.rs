@@ -89,7 +89,7 @@ pub(crate) async fn run(
     applier: Option<Arc<dyn ApplyWrites>>,
     cancel: CancellationToken,
 ) {
-    let mut recent = RecentRequests::new(
+    let recent = RecentRequests::new(
         shared.cfg.remote_writes_memory,
         shared.cfg.remote_writes_memory_ttl,
     );
@@ -101,19 +101,19 @@ pub(crate) async fn run(
                 None => return,
             },
         };
-        serve(&shared, &mut recent, applier.as_deref(), incoming).await;
+        serve(&shared, &recent, applier.as_deref(), incoming).await;
     }
 }
 
 async fn serve(
     shared: &Shared,
-    recent: &mut RecentRequests,
+    recent: &RecentRequests,
     applier: Option<&dyn ApplyWrites>,
     req: Incoming,
 ) {
     let key = (req.from.clone(), req.id.clone());
     let op = req.write.op.as_str();
-    let reply = if let Some(first) = recent.get(&key, shared.now()) {
+    let reply = if let Some(first) = recent.get(&key) {
         tracing::info!(
             peer = %req.from,
             id = %req.id,
@@ -157,7 +157,7 @@ async fn serve(
                 )
             }
         };
-        recent.insert(key, reply.clone(), shared.now());
+        recent.insert(key, reply.clone());
         reply
     };
     let body = WriteResponseBody { id: req.id, reply };

@@ -59,6 +59,7 @@ impl PeerSync {
         let (req_tx, req_rx) = mpsc::unbounded_channel();
         let (writes_tx, writes_rx) = mpsc::channel(REMOTE_WRITES_QUEUE);
         let retention = cache.config().stale_retention;
+        let feeds = Feeds::new(cfg.request_timeout);
         let beats = cfg.liveness && transport.has_liveness();
         let shared = Arc::new(Shared {
             keys: Keys::new(&cfg.namespace),
@@ -69,7 +70,7 @@ impl PeerSync {
             transport,
             metrics,
             peers: Mutex::new(Peers::new(retention)),
-            feeds: Mutex::new(Feeds::default()),
+            feeds: Mutex::new(feeds),
             requests: req_tx,
             check_gaps: AtomicBool::new(false),
             outage: AtomicBool::new(false),
