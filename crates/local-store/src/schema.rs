@@ -31,6 +31,19 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         last_output   TEXT,
         rev           INTEGER NOT NULL CHECK (rev >= 1)
     ) STRICT;",
+    // v2: the ends remembered, one row per session id that ended here and
+    // has not come back: the revision of its end and when (milliseconds
+    // since the Unix epoch). Written in the transaction that deletes the
+    // session; read by a create with that id, which continues above `rev`
+    // (every cache keeps the end and refuses the id at a revision not above
+    // it) and deletes the row. Rows older than a day are pruned
+    // (`sessions/ops.rs`, `ENDED_RETENTION`), hence the index.
+    "CREATE TABLE ended (
+        session_id TEXT    NOT NULL PRIMARY KEY,
+        rev        INTEGER NOT NULL CHECK (rev >= 1),
+        ended_at   INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX ended_by_time ON ended (ended_at);",
 ];
 
 /// Brings the database at `path` to the newest schema.

@@ -146,7 +146,10 @@ impl SessionStore {
     /// `created_at = last_activity = now` (or `as_of` when earlier), `rev` 1.
     /// When a session with the
     /// client's id is stored already, it is returned as it is (nothing is
-    /// written): creating with a chosen id is idempotent.
+    /// written): creating with a chosen id is idempotent. When a session
+    /// with that id ended here within the last day (an agent session
+    /// resumed), the new one starts at `rev` = the end's + 1, so that every
+    /// cache that remembers the end takes it (see `sessions/ops.rs`).
     ///
     /// # Errors
     /// [`Error::Invalid`] for a bad request, [`Error::Sqlite`] when the
@@ -179,7 +182,8 @@ impl SessionStore {
     }
 
     /// Ends a session: returns it as closed (`rev` + 1, `last_activity`
-    /// now) and removes it from the store.
+    /// now) and removes it from the store, remembering the end's `rev` for
+    /// a day (a create with the same id continues above it).
     ///
     /// # Errors
     /// [`Error::NotFound`] when no such session is stored,

@@ -2,12 +2,28 @@
 //! does inside a transaction it does not own: the group-commit writer
 //! (`writer.rs`) runs several of them in one transaction and commits once.
 //! None of them begins, commits or rolls back.
+//!
+//! Ends are remembered: `end` records the id and the revision of the end in
+//! the `ended` table, in the transaction that deletes the session, and a
+//! create with that id continues above it. Every cache (this daemon's and
+//! each peer's) keeps an end for its stale retention and refuses the id at
+//! a revision not above the end's, so a session that comes back (an agent
+//! session resumed under its id) must come back at `rev` = end's + 1 to be
+//! seen. Being in the store, this holds across a restart of the daemon.
 
 use super::Inner;
 use super::row::{COLUMNS, load};
 use crate::Error;
 use model::{NewSession, Session, SessionPatch, SessionStatus};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::time::Duration;
+
+/// How long an end is remembered: a session id that comes back later than
+/// this starts again at `rev` 1. Far longer than any cache keeps an end
+/// (the stale retention, 10 minutes), so a resumed session is never hidden,
+/// and short enough that the table stays small (one row per session ended
+/// in the last day).
+pub(super) const ENDED_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// A session write waiting for the writer.
 #[derive(Debug)]
@@ -71,6 +87,10 @@ fn create(inner: &Inner, conn: &Connection, req: &NewSession) -> Result<Applied,
     {
         return Ok(Applied::Unchanged(existing));
     }
+    let rev = match &req.session_id {
+        Some(id) => resumed_rev(inner, conn, id)?,
+        None => 1,
+    };
     let now = inner.clock.now();
     let now = req.as_of.map_or(now, |at| at.min(now));
     let session = Session {
@@ -91,7 +111,7 @@ fn create(inner: &Inner, conn: &Connection, req: &NewSession) -> Result<Applied,
         last_activity: now,
         last_input: None,
         last_output: None,
-        rev: 1,
+        rev,
         stale: false,
     };
     let rev = rev_to_sql(inner, &session)?;
@@ -187,10 +207,49 @@ fn end(inner: &Inner, conn: &Connection, id: &str) -> Result<Applied, Error> {
     s.status = SessionStatus::Closed;
     s.rev += 1;
     s.last_activity = inner.clock.now();
+    let rev = rev_to_sql(inner, &s)?;
+    let ended_at = s.last_activity.as_millis();
+    let prune_before = ended_at.saturating_sub(retention_millis());
     conn.prepare_cached("DELETE FROM sessions WHERE session_id = ?1")
         .and_then(|mut delete| delete.execute([id]))
+        .and_then(|_| {
+            conn.prepare_cached(
+                "INSERT INTO ended (session_id, rev, ended_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (session_id) DO UPDATE SET rev = ?2, ended_at = ?3",
+            )
+        })
+        .and_then(|mut remember| remember.execute(params![id, rev, ended_at]))
+        .and_then(|_| conn.prepare_cached("DELETE FROM ended WHERE ended_at < ?1"))
+        .and_then(|mut prune| prune.execute([prune_before]))
         .map_err(|e| inner.write_failed(e))?;
     Ok(Applied::Wrote(s))
+}
+
+/// The revision a session created under `id` starts at: 1, or one above
+/// its remembered end (whose row it deletes: the id is live again, and its
+/// next end is remembered anew).
+fn resumed_rev(inner: &Inner, conn: &Connection, id: &str) -> Result<u64, Error> {
+    let ended: Option<i64> = conn
+        .prepare_cached("SELECT rev FROM ended WHERE session_id = ?1")
+        .and_then(|mut select| select.query_row([id], |r| r.get(0)).optional())
+        .map_err(|e| inner.sqlite(e))?;
+    let Some(ended) = ended else {
+        return Ok(1);
+    };
+    let rev = u64::try_from(ended)
+        .ok()
+        .and_then(|r| r.checked_add(1))
+        .ok_or_else(|| inner.corrupt(id, format!("remembered end at rev {ended}")))?;
+    conn.prepare_cached("DELETE FROM ended WHERE session_id = ?1")
+        .and_then(|mut forget| forget.execute([id]))
+        .map_err(|e| inner.write_failed(e))?;
+    tracing::debug!(session_id = %id, rev, "session comes back above its remembered end");
+    Ok(rev)
+}
+
+/// [`ENDED_RETENTION`] in milliseconds, as stored timestamps are.
+fn retention_millis() -> i64 {
+    i64::try_from(ENDED_RETENTION.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// SQLite integers are signed; a rev past `i64::MAX` would take longer than

@@ -482,3 +482,103 @@ async fn concurrent_writes_are_all_committed_before_they_are_answered() {
         assert_eq!(s.rev, per_session + 1, "{}", s.session_id);
     }
 }
+
+fn chosen(id: &str, title: &str) -> NewSession {
+    NewSession {
+        session_id: Some(id.into()),
+        ..new_session(title)
+    }
+}
+
+#[tokio::test]
+async fn a_session_created_again_after_its_end_continues_above_the_end() {
+    let f = Fixture::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let store = f.open();
+    let hooked = Arc::clone(&seen);
+    store.set_commit_hook(Arc::new(move |s: &Session| {
+        hooked.lock().unwrap().push((s.rev, s.status));
+    }));
+    store.create(chosen("agent-1", "first")).await.unwrap();
+    let patch = SessionPatch {
+        status: Some(SessionStatus::Idle),
+        ..SessionPatch::default()
+    };
+    store.update("agent-1", patch).await.unwrap();
+    f.clock.set(5_000);
+    assert_eq!(store.end("agent-1").await.unwrap().rev, 3);
+
+    f.clock.set(6_000);
+    let back = store.create(chosen("agent-1", "resumed")).await.unwrap();
+    assert_eq!(back.rev, 4, "one above the end's rev 3");
+    assert_eq!(back.title, "resumed");
+    assert_eq!(back.status, SessionStatus::Active);
+    assert_eq!(back.created_at, Timestamp::from_millis(6_000));
+    assert_eq!(store.get("agent-1").await.unwrap(), Some(back.clone()));
+    // Created again while live: idempotent, as any chosen id.
+    assert_eq!(store.create(chosen("agent-1", "x")).await.unwrap(), back);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            (1, SessionStatus::Active),
+            (2, SessionStatus::Idle),
+            (3, SessionStatus::Closed),
+            (4, SessionStatus::Active),
+        ]
+    );
+
+    // Ended again, and created again by a restarted daemon: still above.
+    assert_eq!(store.end("agent-1").await.unwrap().rev, 5);
+    drop(store);
+    let store = f.open();
+    assert_eq!(
+        store.create(chosen("agent-1", "again")).await.unwrap().rev,
+        6
+    );
+    // Other ids are not affected.
+    assert_eq!(store.create(chosen("agent-2", "new")).await.unwrap().rev, 1);
+}
+
+#[tokio::test]
+async fn an_end_is_forgotten_after_a_day() {
+    let f = Fixture::new();
+    let store = f.open();
+    for id in ["old", "recent"] {
+        store.create(chosen(id, "t")).await.unwrap();
+    }
+    store.end("old").await.unwrap();
+    let day = i64::try_from(ops::ENDED_RETENTION.as_millis()).unwrap();
+    f.clock.set(1_000 + day + 1);
+    // Each end prunes the ends older than a day.
+    store.end("recent").await.unwrap();
+    let remembered: Vec<String> = {
+        let conn = Connection::open(f.db()).unwrap();
+        let mut stmt = conn.prepare("SELECT session_id FROM ended").unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(remembered, vec!["recent".to_owned()]);
+    assert_eq!(store.create(chosen("old", "t")).await.unwrap().rev, 1);
+    assert_eq!(store.create(chosen("recent", "t")).await.unwrap().rev, 3);
+}
+
+#[tokio::test]
+async fn a_store_of_the_first_schema_is_migrated_and_keeps_its_sessions() {
+    let f = Fixture::new();
+    std::fs::create_dir_all(f.db().parent().unwrap()).unwrap();
+    {
+        let mut conn = Connection::open(f.db()).unwrap();
+        schema::migrate_with(&mut conn, &f.db(), &schema::MIGRATIONS[..1]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO sessions (session_id, title, agent, status, created_at, last_activity, rev)
+             VALUES ('kept', 't', 'a', 'idle', 0, 0, 7);",
+        )
+        .unwrap();
+    }
+    let store = f.open();
+    assert_eq!(store.get("kept").await.unwrap().unwrap().rev, 7);
+    assert_eq!(store.end("kept").await.unwrap().rev, 8);
+    assert_eq!(store.create(chosen("kept", "t")).await.unwrap().rev, 9);
+}
