@@ -222,35 +222,47 @@ async fn delete_ends_a_session() {
     assert_error(status, &body, StatusCode::NOT_FOUND, None);
 }
 
-/// Found by schemathesis (tests/tests/openapi.rs): creating a session under the id of one
-/// that just ended answered 201, but the end's tombstone hid the new session (GET 404,
-/// not listed) while the store held it. Now the id is refused while the tombstone lasts,
-/// and nothing is written.
+/// An agent session that ended can come back under its id (Claude Code resumes a
+/// session after `SessionEnd`). Found by schemathesis (tests/tests/openapi.rs): the
+/// create answered 201 at `rev` 1 while the end's tombstone hid it (GET 404, not listed).
+/// It comes back at once, above the end's `rev`, and so again after a restart of fleetd
+/// (the store remembers the end, the cache's tombstone is gone).
 #[tokio::test]
-async fn an_ended_session_id_is_not_reused_while_its_end_is_remembered() {
+async fn an_ended_session_id_comes_back_above_its_end() {
     let mut daemon = DaemonFixture::builder().start().await;
     create_session(&daemon, &json!({"title": "first", "session_id": "agent-7"})).await;
-    delete_session(&daemon, "agent-7").await;
+    patch_session(&daemon, "agent-7", &json!({"status": "idle"})).await;
+    delete_session(&daemon, "agent-7").await; // ends at rev 3
 
-    let (status, body) = daemon
-        .http_post_json(
-            "/v1/sessions",
-            &json!({"title": "again", "session_id": "agent-7"}),
-        )
-        .await;
-    assert_error(status, &body, StatusCode::CONFLICT, None);
-    assert_eq!(body["error"]["code"], "conflict", "{body}");
-
-    let (status, body) = daemon.http_get("/v1/sessions/agent-7").await;
-    assert_error(status, &body, StatusCode::NOT_FOUND, None);
+    let again = create_session(&daemon, &json!({"title": "again", "session_id": "agent-7"})).await;
+    assert_eq!(again["rev"], 4, "one above the end's rev: {again}");
+    assert_eq!(again["title"], "again", "{again}");
+    assert_eq!(again["status"], "active", "{again}");
+    let (status, got) = daemon.http_get("/v1/sessions/agent-7").await;
+    assert_eq!(status, StatusCode::OK, "visible at once: {got}");
+    assert_eq!(got, again);
     let (_, list) = daemon.http_get("/v1/sessions").await;
-    assert_eq!(list, json!([]), "nothing was created: {list}");
-    // The refused create left nothing in the store either: a restart shows no session.
+    assert_eq!(list, json!([again]), "listed");
+    let patched = patch_session(&daemon, "agent-7", &json!({"status": "waiting"})).await;
+    assert_eq!(patched["rev"], 5, "{patched}");
+
+    delete_session(&daemon, "agent-7").await; // ends at rev 6
     daemon.restart().await;
-    let (_, list) = daemon.http_get("/v1/sessions").await;
-    assert_eq!(list, json!([]), "nothing was stored: {list}");
-    // Ids of sessions that never ended here are still free to use.
-    create_session(&daemon, &json!({"title": "other", "session_id": "agent-8"})).await;
+    let back = create_session(
+        &daemon,
+        &json!({"title": "resumed", "session_id": "agent-7"}),
+    )
+    .await;
+    assert_eq!(
+        back["rev"], 7,
+        "the end is remembered across a restart: {back}"
+    );
+    let (status, got) = daemon.http_get("/v1/sessions/agent-7").await;
+    assert_eq!(status, StatusCode::OK, "{got}");
+    assert_eq!(got, back);
+    // Ids of sessions that never ended here start at rev 1.
+    let other = create_session(&daemon, &json!({"title": "other", "session_id": "agent-8"})).await;
+    assert_eq!(other["rev"], 1, "{other}");
 }
 
 #[tokio::test]

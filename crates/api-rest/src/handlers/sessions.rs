@@ -74,10 +74,15 @@ where
 
 /// Creates a session on this computer: 201 with a `Location` header; a
 /// client-chosen id already held answers 200 with the current state (this
-/// computer's) or 409 (another's). An id whose session ended within the
-/// stale retention is 409 too: the cache (here and on every peer) keeps
-/// its end and would hide a new session of that id at revision 1, so a
-/// 201 would announce a session nobody can see.
+/// computer's) or 409 (another's).
+///
+/// The id of a session of this computer that ended (an agent session
+/// resumed) is created again, 201: the store continues above the end's
+/// revision, so this cache and every peer's, which keep the end for the
+/// stale retention, take the new session at once. The id of another
+/// computer's session that ended within the stale retention is 409: only
+/// its owner knows the end's revision, and a session of that id here would
+/// be hidden by the end the caches remember.
 pub(crate) async fn create_local(
     cache: &DaemonCache,
     sessions: &dyn LocalSessions,
@@ -88,11 +93,13 @@ pub(crate) async fn create_local(
             ensure_local(cache, id, &record.computer)?;
             return ok_bytes(record.json.clone());
         }
-        if let Some(owner) = cache.ended_session_owner(id) {
+        if let Some(owner) = cache.ended_session_owner(id)
+            && owner != cache.local_name()
+        {
             let retention = cache.config().stale_retention.as_secs();
             return Err(ApiError::Conflict(format!(
                 "session {id:?} of computer {owner:?} ended less than {retention} s ago; its id cannot be used \
-                 again before then"
+                 on another computer before then"
             )));
         }
     }
