@@ -109,6 +109,10 @@ impl Link {
     }
 }
 
+/// The most link events applied between two draws: a burst is drawn once,
+/// and keys still get a turn within a long one.
+const FRAMES_PER_DRAW: usize = 512;
+
 /// One turn of the loop.
 enum Step {
     Input(Option<io::Result<Event>>),
@@ -176,7 +180,10 @@ where
             // A resize (or focus, mouse, paste) only needs the redraw below: drawing
             // adapts to the terminal's new size.
             Step::Input(Some(Ok(_))) | Step::Tick => {}
-            Step::Link(event) => driver.on_link_event(event, &mut app).await,
+            Step::Link(event) => {
+                driver.on_link_event(event, &mut app).await;
+                driver.take_ready(&mut app).await;
+            }
         }
         draw(terminal, &app, screens.as_ref())?;
     }
@@ -221,6 +228,25 @@ impl Driver {
             LinkEvent::Retry => {
                 app.on_connecting();
                 self.link = Link::connect(&self.endpoint);
+            }
+        }
+    }
+
+    /// Applies the link events that are already waiting (at most
+    /// [`FRAMES_PER_DRAW`]) without drawing between them: a burst of frames
+    /// (the ~900 `session_started` of a daemon that just pulled its peers'
+    /// snapshots) costs one draw, not one each, which took 15 s or more.
+    async fn take_ready(&mut self, app: &mut App) {
+        for _ in 0..FRAMES_PER_DRAW {
+            // `Link::next` is cancel-safe: when nothing is ready, dropping it loses nothing.
+            let ready = tokio::select! {
+                biased;
+                event = self.link.next() => Some(event),
+                () = std::future::ready(()) => None,
+            };
+            match ready {
+                Some(event) => self.on_link_event(event, app).await,
+                None => return,
             }
         }
     }
