@@ -103,8 +103,11 @@ impl ConnectionCap {
 }
 
 /// Writes `answer` to a fresh connection without waiting (its send buffer
-/// is empty, so all of it normally fits), then closes it by dropping it.
-pub(crate) fn answer_now<I: AsyncWrite + Unpin>(mut io: I, answer: &[u8]) {
+/// is empty, so all of it normally fits), takes what the client already
+/// sent, then closes it by dropping it. Closing a socket whose received
+/// bytes were never read resets it, and the client may then lose the 503
+/// it was sent; what arrives later is the client's own doing.
+pub(crate) fn answer_now<I: AsyncRead + AsyncWrite + Unpin>(mut io: I, answer: &[u8]) {
     let mut cx = Context::from_waker(Waker::noop());
     match Pin::new(&mut io).poll_write(&mut cx, answer) {
         Poll::Ready(Ok(n)) if n == answer.len() => {}
@@ -112,6 +115,15 @@ pub(crate) fn answer_now<I: AsyncWrite + Unpin>(mut io: I, answer: &[u8]) {
             written = ?other,
             "refused connection: answer not delivered whole"
         ),
+    }
+    let mut sink = [0u8; 4096];
+    let mut drained = 0;
+    while drained < REFUSAL_DRAIN_BYTES {
+        let mut buf = tokio::io::ReadBuf::new(&mut sink);
+        match Pin::new(&mut io).poll_read(&mut cx, &mut buf) {
+            Poll::Ready(Ok(())) if !buf.filled().is_empty() => drained += buf.filled().len(),
+            _ => break,
+        }
     }
 }
 
