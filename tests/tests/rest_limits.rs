@@ -156,7 +156,11 @@ fn assert_no_flood(logs: &str) {
         accept_failed <= 3,
         "{accept_failed} accept failures logged:\n{logs}"
     );
-    assert!(refusing <= 5, "{refusing} refusal episodes logged:\n{logs}");
+    // An episode ends whenever one connection is served again; on a loaded
+    // machine held connections time out (408) one by one, so a few more
+    // episodes than the test's three holds can be logged. A flood is
+    // hundreds.
+    assert!(refusing <= 10, "{refusing} refusal episodes logged:\n{logs}");
 }
 
 #[tokio::test]
