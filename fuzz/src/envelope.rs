@@ -62,11 +62,8 @@ pub fn fields(data: &[u8]) -> Vec<(String, Bytes)> {
         .collect()
 }
 
-fn owned(fields: Vec<(&'static str, Vec<u8>)>) -> Vec<(String, Bytes)> {
-    fields
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), Bytes::from(v)))
-        .collect()
+fn owned(fields: Vec<(&'static str, Bytes)>) -> Vec<(String, Bytes)> {
+    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 fn round_trips(env: &Envelope) {

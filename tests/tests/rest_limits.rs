@@ -160,7 +160,10 @@ fn assert_no_flood(logs: &str) {
     // machine held connections time out (408) one by one, so a few more
     // episodes than the test's three holds can be logged. A flood is
     // hundreds.
-    assert!(refusing <= 10, "{refusing} refusal episodes logged:\n{logs}");
+    assert!(
+        refusing <= 10,
+        "{refusing} refusal episodes logged:\n{logs}"
+    );
 }
 
 #[tokio::test]
