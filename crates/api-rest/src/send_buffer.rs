@@ -151,12 +151,14 @@ mod tests {
         assert_eq!(send_buffer(&io.inner), before, "a small write changed it");
 
         let answer = vec![b'x'; 548_000];
-        let reader = tokio::spawn(async move {
+        let read = async {
             let mut got = vec![0u8; 5 + 548_000];
             client.read_exact(&mut got).await.unwrap();
             got
+        };
+        let (got, ()) = tokio::join!(read, async {
+            io.write_all(&answer).await.unwrap();
         });
-        io.write_all(&answer).await.unwrap();
         // The kernel caps what is set at wmem_max and reports it doubled.
         let cap: usize = std::fs::read_to_string("/proc/sys/net/core/wmem_max")
             .unwrap()
@@ -165,7 +167,6 @@ mod tests {
             .unwrap();
         let raised = 2 * RAISED_SEND_BUFFER.min(cap);
         assert_eq!(send_buffer(&io.inner), before.max(raised), "not raised");
-        let got = reader.await.unwrap();
         assert_eq!(&got[..5], b"small");
         assert!(got[5..].iter().all(|&b| b == b'x'));
     }
@@ -175,12 +176,13 @@ mod tests {
         let (server, mut client) = UnixStream::pair().unwrap();
         let before = send_buffer(&server);
         let mut io = SendBuffer::new(server, false);
-        let reader = tokio::spawn(async move {
+        let read = async {
             let mut got = vec![0u8; 300_000];
             client.read_exact(&mut got).await.unwrap();
+        };
+        tokio::join!(read, async {
+            io.write_all(&vec![0u8; 300_000]).await.unwrap();
         });
-        io.write_all(&vec![0u8; 300_000]).await.unwrap();
-        reader.await.unwrap();
         assert_eq!(send_buffer(&io.inner), before);
     }
 }
