@@ -181,17 +181,9 @@ async fn a_full_listener_answers_503_at_a_low_open_file_limit() {
 
     let (held, refused) = hold(&daemon, HELD).await;
     assert_eq!(held.len(), 128, "the cap holds; {} refused", refused.len());
-    // Known defect (see the issue 12/13 note): under load a few refused
-    // connections are closed with nothing read by the client (a reset
-    // that loses the 503). Every answer that arrives is the JSON 503, and
-    // such losses stay rare.
-    let lost = refused.iter().filter(|a| a.is_empty()).count();
-    assert!(
-        lost * 10 <= refused.len(),
-        "{lost} of {} refused connections got no answer",
-        refused.len()
-    );
-    for answer in refused.iter().filter(|a| !a.is_empty()) {
+    // Every refused connection reads the whole JSON 503, however loaded the
+    // machine: none is closed with its answer unwritten.
+    for answer in &refused {
         assert_json_error(answer, 503, "too_many_connections");
     }
     let t = Instant::now();

@@ -9,9 +9,8 @@
 use crate::error::ApiError;
 use crate::wire;
 use model::Metrics;
-use std::pin::Pin;
+use std::os::fd::AsFd;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -107,10 +106,16 @@ impl ConnectionCap {
 /// sent, then closes it by dropping it. Closing a socket whose received
 /// bytes were never read resets it, and the client may then lose the 503
 /// it was sent; what arrives later is the client's own doing.
-pub(crate) fn answer_now<I: AsyncRead + AsyncWrite + Unpin>(mut io: I, answer: &[u8]) {
-    let mut cx = Context::from_waker(Waker::noop());
-    match Pin::new(&mut io).poll_write(&mut cx, answer) {
-        Poll::Ready(Ok(n)) if n == answer.len() => {}
+///
+/// The write and the reads go straight to the (non-blocking) descriptor,
+/// not through tokio: the accept loop calls this inside its own task, and
+/// a tokio socket operation answers `Pending` once that task's cooperative
+/// budget is spent. Accepting a backlog of connections in one poll spends
+/// it, so under load some refused connections were closed with nothing
+/// written (the client read an empty answer).
+pub(crate) fn answer_now<I: AsFd>(io: I, answer: &[u8]) {
+    match rustix::io::write(&io, answer) {
+        Ok(n) if n == answer.len() => {}
         other => tracing::debug!(
             written = ?other,
             "refused connection: answer not delivered whole"
@@ -119,9 +124,8 @@ pub(crate) fn answer_now<I: AsyncRead + AsyncWrite + Unpin>(mut io: I, answer: &
     let mut sink = [0u8; 4096];
     let mut drained = 0;
     while drained < REFUSAL_DRAIN_BYTES {
-        let mut buf = tokio::io::ReadBuf::new(&mut sink);
-        match Pin::new(&mut io).poll_read(&mut cx, &mut buf) {
-            Poll::Ready(Ok(())) if !buf.filled().is_empty() => drained += buf.filled().len(),
+        match rustix::io::read(&io, &mut sink) {
+            Ok(n) if n > 0 => drained += n,
             _ => break,
         }
     }
@@ -195,8 +199,20 @@ mod tests {
         let Admission::AnswerNow(answer) = cap.admit("l", &metrics) else {
             panic!("answered at once past the lingering limit")
         };
-        let (ours, mut client) = tokio::io::duplex(4096);
-        answer_now(ours, &answer);
+        let (ours, mut client) = tokio::net::UnixStream::pair().unwrap();
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        // As in an accept loop that took many connections in one poll:
+        // the task's cooperative budget is spent when the answer is due.
+        let (spent, _other) = tokio::net::UnixStream::pair().unwrap();
+        std::future::poll_fn(|cx| {
+            while tokio::task::coop::has_budget_remaining() {
+                let _ = spent.poll_write_ready(cx);
+            }
+            answer_now(&ours, &answer);
+            std::task::Poll::Ready(())
+        })
+        .await;
+        drop(ours);
         let mut got = String::new();
         client.read_to_string(&mut got).await.unwrap();
         assert!(got.starts_with("HTTP/1.1 503 "), "{got}");
