@@ -159,9 +159,7 @@ impl Shared {
                 to_ask.push((c, topics));
             }
         }
-        for (c, topics) in to_ask {
-            self.ask_snapshot(&c, topics).await;
-        }
+        self.ask_snapshots(to_ask).await;
     }
 
     /// Pulls again from the online peers among `due` (the cache's sweeper
@@ -190,10 +188,23 @@ impl Shared {
                 })
                 .collect()
         };
-        for (c, topics) in to_ask {
+        for (c, _) in &to_ask {
             tracing::debug!(peer = %c, reason = "its watched projects and todos are past their TTL", "pulling a snapshot again");
-            self.ask_snapshot(&c, topics).await;
         }
+        self.ask_snapshots(to_ask).await;
+    }
+
+    /// Sends every request of `to_ask` at once rather than one after
+    /// another: over a link of 20 ms, asking 9 peers in turn cost 9 round
+    /// trips before the last request left (a cold `fleet watch` waited
+    /// ~0.5 s for its screen).
+    async fn ask_snapshots(&self, to_ask: Vec<(String, Vec<Topic>)>) {
+        futures_util::future::join_all(
+            to_ask
+                .into_iter()
+                .map(|(c, topics)| async move { self.ask_snapshot(&c, topics).await }),
+        )
+        .await;
     }
 
     /// Sends a snapshot request to `computer`'s inbox.

@@ -65,6 +65,16 @@ impl MemoryTransport {
     pub fn reconnect(&self) {
         self.client.reconnect();
     }
+
+    /// Makes every call of this client (its clones and readers too) take
+    /// `rtt` before it acts, as over a network link of that round trip;
+    /// `Duration::ZERO`, the default, is a link with no delay. A blocking
+    /// read also gets its entries `rtt` after they were appended at the
+    /// earliest. For tests of what a slow link costs (requests sent one
+    /// after another add up; sent together they do not).
+    pub fn set_round_trip(&self, rtt: Duration) {
+        self.client.set_round_trip(rtt);
+    }
 }
 
 impl MemoryHub {
@@ -96,6 +106,7 @@ impl PeerTransport for MemoryTransport {
         max_len: usize,
     ) -> Result<StreamId, TransportError> {
         self.client.count_call();
+        self.client.travel().await;
         self.client.check()?;
         let ids = self
             .hub
@@ -115,6 +126,7 @@ impl PeerTransport for MemoryTransport {
         max_len: usize,
     ) -> Result<Vec<StreamId>, TransportError> {
         self.client.count_call();
+        self.client.travel().await;
         self.client.check()?;
         let owned = entries.iter().map(|e| owned_fields(e)).collect();
         Ok(self.hub.append(stream, owned, Some(max_len)))
@@ -122,12 +134,14 @@ impl PeerTransport for MemoryTransport {
 
     async fn bounds(&self, stream: &str) -> Result<Option<(StreamId, StreamId)>, TransportError> {
         self.client.count_call();
+        self.client.travel().await;
         self.client.check()?;
         Ok(self.hub.bounds(stream))
     }
 
     async fn counts(&self, stream: &str) -> Result<Option<StreamCounts>, TransportError> {
         self.client.count_call();
+        self.client.travel().await;
         self.client.check()?;
         Ok(self.hub.counts(stream))
     }
@@ -145,6 +159,7 @@ impl PeerTransport for MemoryTransport {
         since_ms: u64,
     ) -> Result<AliveBeat, TransportError> {
         self.client.count_call();
+        self.client.travel().await;
         self.client.check()?;
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         Ok(self.hub.alive_beat(key, member, ttl_ms, since_ms))
@@ -152,12 +167,14 @@ impl PeerTransport for MemoryTransport {
 
     async fn alive_members(&self, key: &str) -> Result<AliveSet, TransportError> {
         self.client.count_call();
+        self.client.travel().await;
         self.client.check()?;
         Ok(self.hub.alive_set(key))
     }
 
     async fn alive_remove(&self, key: &str, member: &str) -> Result<(), TransportError> {
         self.client.count_call();
+        self.client.travel().await;
         self.client.check()?;
         self.hub.alive_remove(key, member);
         Ok(())
@@ -165,6 +182,7 @@ impl PeerTransport for MemoryTransport {
 
     async fn put_record(&self, key: &str, field: &str, value: &[u8]) -> Result<(), TransportError> {
         self.client.count_call();
+        self.client.travel().await;
         self.client.check()?;
         self.hub
             .put_record(key, field, Bytes::copy_from_slice(value));
@@ -173,12 +191,14 @@ impl PeerTransport for MemoryTransport {
 
     async fn records(&self, key: &str) -> Result<Vec<(String, Bytes)>, TransportError> {
         self.client.count_call();
+        self.client.travel().await;
         self.client.check()?;
         Ok(self.hub.records(key))
     }
 
     async fn remove_record(&self, key: &str, field: &str) -> Result<(), TransportError> {
         self.client.count_call();
+        self.client.travel().await;
         self.client.check()?;
         self.hub.remove_record(key, field);
         Ok(())

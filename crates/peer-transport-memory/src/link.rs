@@ -5,6 +5,7 @@
 
 use model::{Link, TransportError};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// The state one client shares with its clones and its readers: its name
@@ -15,6 +16,8 @@ pub(crate) struct ClientShared {
     link: watch::Sender<Link>,
     /// Transport calls made (see `MemoryHub::calls`).
     calls: AtomicU64,
+    /// The simulated round trip of every call, in microseconds (0: none).
+    round_trip_us: AtomicU64,
 }
 
 impl ClientShared {
@@ -28,6 +31,22 @@ impl ClientShared {
             name: name.to_owned(),
             link,
             calls: AtomicU64::new(0),
+            round_trip_us: AtomicU64::new(0),
+        }
+    }
+
+    /// Sets the simulated round trip of every call from now on.
+    pub(crate) fn set_round_trip(&self, rtt: Duration) {
+        let us = u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX);
+        self.round_trip_us.store(us, Ordering::Relaxed);
+    }
+
+    /// Waits the simulated round trip, if one is set (tokio time, so paused
+    /// time makes it exact).
+    pub(crate) async fn travel(&self) {
+        let us = self.round_trip_us.load(Ordering::Relaxed);
+        if us > 0 {
+            tokio::time::sleep(Duration::from_micros(us)).await;
         }
     }
 

@@ -64,6 +64,9 @@ impl StreamReader for MemoryReader {
             self.client.check()?;
             let batches = self.hub.read(from, count);
             if !batches.is_empty() || block.is_zero() {
+                // The answer crosses the simulated link (if one is set).
+                self.client.travel().await;
+                self.client.check()?;
                 return Ok(batches);
             }
             tokio::select! {

@@ -211,14 +211,22 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
     let delivered_rate = changes as f64 / deliver_wall.as_secs_f64().max(1e-9);
 
     let floor_entries = ctx.pick(100_000, 10_000);
+    let floor_readers = peer_count.max(1);
+    let floor_cpu0 = (fleet.redis.process().cpu_time()?, own_cpu_time()?);
     let fl = floor::pipelined_fanout(
         &fleet.redis.url(),
         "bench:floor:throughput",
         floor_entries,
-        peer_count.max(1),
+        floor_readers,
         ENTRY_LEN,
     )
     .await?;
+    let floor_cpu1 = (fleet.redis.process().cpu_time()?, own_cpu_time()?);
+    let floor_per_entry =
+        |used: Duration| used / u32::try_from(floor_entries.max(1)).unwrap_or(u32::MAX);
+    let floor_redis = floor_per_entry(floor_cpu1.0 - floor_cpu0.0);
+    let floor_clients = floor_per_entry(floor_cpu1.1 - floor_cpu0.1);
+    let floor_reader = floor_clients / u32::try_from(floor_readers + 1).unwrap_or(u32::MAX);
 
     let mut report = ScenarioReport::new("throughput");
     let mut t = Table::new(
@@ -319,6 +327,19 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
             Human(per_change(used)).to_string(),
         ]);
     }
+    ct.row([
+        format!(
+            "floor, same Redis: raw XADD batches of 512 -> {floor_readers} blocking readers, per entry"
+        ),
+        "-".to_owned(),
+        "-".to_owned(),
+        format!(
+            "redis-server {}; bench writer + {floor_readers} readers {} (~{} per connection)",
+            Human(floor_redis),
+            Human(floor_clients),
+            Human(floor_reader)
+        ),
+    ]);
     report.tables.push(ct);
     let mut rt = Table::new(
         "throughput: Redis round trips (commands of every daemon, counted by Redis)",
@@ -365,8 +386,15 @@ pub(super) async fn run(ctx: &Ctx) -> anyhow::Result<ScenarioReport> {
         scenario: "throughput",
         metric: "CPU per change: src / each peer (mean)".into(),
         result: format!("{} / {}", Human(src_cpu), Human(peer_cpu)),
-        baseline: "-".into(),
-        ratio: "-".into(),
+        baseline: format!(
+            "floor per entry: one raw reader ~{}, redis-server {}",
+            Human(floor_reader),
+            Human(floor_redis)
+        ),
+        ratio: format!(
+            "peer/raw reader {}",
+            ratio_f(peer_cpu.as_secs_f64(), floor_reader.as_secs_f64())
+        ),
         goal: "-".into(),
         verdict: Verdict::Info,
     });
