@@ -199,11 +199,31 @@ async fn a_killed_master_is_replaced_and_the_fleet_follows_without_losing_change
             timeout = WAIT
         );
     }
-    assert!(
-        set.all_agree_on(new_master).await,
-        "{}",
-        set.sentinel_logs()
+    // With a 1 s down-after on a loaded machine, a sentinel can judge the
+    // freshly promoted replica down too and fail over once more (seen in a
+    // whole-suite run): the sentinels must agree on one surviving master,
+    // and the fleet must follow whichever it is.
+    let agreed = assert_eventually!(
+        agreed_master(&set, old_master).await,
+        |m| m.is_some(),
+        timeout = WAIT
     );
+    if agreed != Some(new_master) {
+        let (status, v) = a
+            .http_patch_json(
+                &format!("/v1/sessions/{id}"),
+                &json!({ "last_output": "after the second failover" }),
+            )
+            .await;
+        assert_eq!(status, 200, "{v}");
+        let rev = v["rev"].as_u64().expect("a rev");
+        assert_eventually!(
+            seen(&b, &id).await,
+            |s| s.as_ref().is_some_and(|(r, _)| *r >= rev),
+            timeout = WAIT
+        );
+        eprintln!("sentinel failover: a second failover moved the master to {agreed:?}");
+    }
 
     let promotion = promoted_at - killed_at;
     let fleet = recovered_at - killed_at;
@@ -216,4 +236,11 @@ async fn a_killed_master_is_replaced_and_the_fleet_follows_without_losing_change
         final_rev,
         revs.len()
     );
+}
+
+/// The master every sentinel names, if they all name the same one and it is
+/// not `killed`.
+async fn agreed_master(set: &SentinelFixture, killed: u16) -> Option<u16> {
+    let port = set.master_port().await.filter(|p| *p != killed)?;
+    set.all_agree_on(port).await.then_some(port)
 }
