@@ -156,10 +156,12 @@ impl Shared {
                 if feed.asked_within(now, self.cfg.request_timeout) {
                     continue;
                 }
-                to_ask.push((c, topics));
+                // Marked pending under the same lock as the check, so that
+                // the two tasks that sync interest never both ask a peer.
+                to_ask.push(self.reserve_request(&mut feeds, c, topics));
             }
         }
-        self.ask_snapshots(to_ask).await;
+        self.send_requests(to_ask).await;
     }
 
     /// Pulls again from the online peers among `due` (the cache's sweeper
@@ -175,9 +177,9 @@ impl Shared {
             &interest,
             online.into_iter().filter(|c| due.contains(c)).collect(),
         );
-        let to_ask: Vec<(String, Vec<Topic>)> = {
-            let feeds = self.feeds.lock();
-            wanted
+        let to_ask: Vec<(String, RequestBody)> = {
+            let mut feeds = self.feeds.lock();
+            let due: Vec<(String, Vec<Topic>)> = wanted
                 .into_iter()
                 .filter(|(_, topics)| topics.contains(&Topic::Preparation))
                 .filter(|(c, _)| {
@@ -186,51 +188,69 @@ impl Shared {
                         .get(c)
                         .is_some_and(|f| f.asked_within(now, self.cfg.request_timeout))
                 })
+                .collect();
+            due.into_iter()
+                .map(|(c, topics)| {
+                    tracing::debug!(peer = %c, reason = "its watched projects and todos are past their TTL", "pulling a snapshot again");
+                    self.reserve_request(&mut feeds, c, topics)
+                })
                 .collect()
         };
-        for (c, _) in &to_ask {
-            tracing::debug!(peer = %c, reason = "its watched projects and todos are past their TTL", "pulling a snapshot again");
-        }
-        self.ask_snapshots(to_ask).await;
+        self.send_requests(to_ask).await;
     }
 
-    /// Sends every request of `to_ask` at once rather than one after
-    /// another: over a link of 20 ms, asking 9 peers in turn cost 9 round
-    /// trips before the last request left (a cold `fleet watch` waited
-    /// ~0.5 s for its screen).
-    async fn ask_snapshots(&self, to_ask: Vec<(String, Vec<Topic>)>) {
-        futures_util::future::join_all(
-            to_ask
-                .into_iter()
-                .map(|(c, topics)| async move { self.ask_snapshot(&c, topics).await }),
-        )
-        .await;
-    }
-
-    /// Sends a snapshot request to `computer`'s inbox.
-    pub(crate) async fn ask_snapshot(&self, computer: &str, topics: Vec<Topic>) {
-        let id = uuid::Uuid::new_v4().to_string();
-        {
+    /// Asks each of `computers` for a snapshot of `topics`, all at once.
+    pub(crate) async fn ask_snapshots(&self, computers: Vec<String>, topics: &[Topic]) {
+        let requests: Vec<(String, RequestBody)> = {
             let mut feeds = self.feeds.lock();
-            let feed = feeds.by_computer.entry(computer.to_owned()).or_default();
-            if let Some(old) = feed.pending.replace(Pending {
-                id: id.clone(),
-                at: self.now(),
-            }) {
-                feeds.requests.remove(&old.id);
-            }
-            feeds
-                .requests
-                .insert(id.clone(), (computer.to_owned(), topics.clone()));
+            computers
+                .into_iter()
+                .map(|c| self.reserve_request(&mut feeds, c, topics.to_vec()))
+                .collect()
+        };
+        self.send_requests(requests).await;
+    }
+
+    /// Records a snapshot request to `computer` as its feed's pending one
+    /// (forgetting an older one) and returns the request to send. Done
+    /// under the feeds' lock by whoever decided to ask, so that a second
+    /// task deciding at the same time sees it pending.
+    fn reserve_request(
+        &self,
+        feeds: &mut Feeds,
+        computer: String,
+        topics: Vec<Topic>,
+    ) -> (String, RequestBody) {
+        let id = uuid::Uuid::new_v4().to_string();
+        let feed = feeds.by_computer.entry(computer.clone()).or_default();
+        if let Some(old) = feed.pending.replace(Pending {
+            id: id.clone(),
+            at: self.now(),
+        }) {
+            feeds.requests.remove(&old.id);
         }
+        feeds
+            .requests
+            .insert(id.clone(), (computer.clone(), topics.clone()));
         let body = RequestBody {
             id,
             op: "snapshot".into(),
             topics,
         };
-        let env = Envelope::new(Kind::Request, &self.me, &self.boot, &body);
-        tracing::debug!(peer = computer, "asking for a snapshot");
-        self.send(&self.keys.inbox(computer), &env, INBOX_MAXLEN)
-            .await;
+        (computer, body)
+    }
+
+    /// Sends every request to its computer's inbox at once rather than one
+    /// after another: over a link of 20 ms, asking 9 peers in turn cost 9
+    /// round trips before the last request left (a cold `fleet watch`
+    /// waited ~0.5 s for its screen).
+    async fn send_requests(&self, requests: Vec<(String, RequestBody)>) {
+        futures_util::future::join_all(requests.into_iter().map(|(computer, body)| async move {
+            let env = Envelope::new(Kind::Request, &self.me, &self.boot, &body);
+            tracing::debug!(peer = %computer, "asking for a snapshot");
+            self.send(&self.keys.inbox(&computer), &env, INBOX_MAXLEN)
+                .await;
+        }))
+        .await;
     }
 }

@@ -188,8 +188,6 @@ impl PeerRefresher {
                 .filter(|c| *c != self.shared.me && computer.is_none_or(|x| x == c))
                 .collect()
         };
-        for c in targets {
-            self.shared.ask_snapshot(&c, topics.clone()).await;
-        }
+        self.shared.ask_snapshots(targets, &topics).await;
     }
 }

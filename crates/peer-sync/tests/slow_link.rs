@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use model::StreamId;
 
 const RTT: Duration = Duration::from_millis(20);
 const PEERS: usize = 9;
@@ -32,6 +33,11 @@ async fn a_restarted_daemon_asks_every_peer_at_once_over_a_slow_link() {
     .await;
     run_for(PERIOD * 3).await;
 
+    let keys = Keys::new("fleet");
+    let inbox = |i: usize| keys.inbox(&format!("n{i}"));
+    let before: Vec<Option<StreamId>> = (1..=PEERS)
+        .map(|i| hub.entries(&inbox(i)).last().map(|e| e.id))
+        .collect();
     nodes[0].stop().await;
     nodes[0] = Node::start(&hub, "n0");
     nodes[0].transport.set_round_trip(RTT);
@@ -52,4 +58,22 @@ async fn a_restarted_daemon_asks_every_peer_at_once_over_a_slow_link() {
     // peer (9 here; 360 ms in all when this was so); at once, every answer
     // is in after fewer round trips than there are peers (140 ms).
     assert!(took < RTT * PEERS as u32, "{took:?}");
+
+    // Interest is synced from two tasks (the receive loop and the
+    // heartbeat); a peer is still asked once by the new boot, not twice.
+    run_for(PERIOD * 3).await;
+    for i in 1..=PEERS {
+        let asked = requests_from_n0(&hub, &inbox(i), before[i - 1]);
+        assert_eq!(asked, 1, "n{i} was asked {asked} times by the restarted n0");
+    }
+}
+
+/// How many requests from `n0` reached `inbox` after entry `since`.
+fn requests_from_n0(hub: &MemoryHub, inbox: &str, since: Option<StreamId>) -> usize {
+    hub.entries(inbox)
+        .iter()
+        .filter(|e| since.is_none_or(|s| e.id > s))
+        .filter_map(|e| Envelope::from_fields(&e.fields, None).ok())
+        .filter(|env| env.kind == Kind::Request && env.from == "n0")
+        .count()
 }
