@@ -177,7 +177,10 @@ impl Outbound {
 impl Drain {
     /// Writes queued frames until a close frame is written or every pusher is
     /// gone. After an overflow, queued data frames are skipped so the close
-    /// frame goes out next.
+    /// frame goes out next. Event frames already waiting are handed to the
+    /// socket together and flushed once (one write for a burst, not one per
+    /// frame); a snapshot is flushed before its slot is freed, and a control
+    /// frame goes out at once.
     ///
     /// # Errors
     /// The first write that fails; `WriteBufferFull` means the client has not
@@ -186,46 +189,55 @@ impl Drain {
     where
         S: Sink<Message, Error = WsError> + Unpin,
     {
-        while let Some(item) = self.rx.recv().await {
-            match item {
-                Item::Text(text) => {
-                    self.shared.queued.fetch_sub(text.len(), Ordering::AcqRel);
-                    if !self.shared.overflowed.load(Ordering::Acquire) {
-                        send_text(&mut sink, &text).await?;
+        'queue: while let Some(first) = self.rx.recv().await {
+            let mut next = Some(first);
+            while let Some(item) = next.take() {
+                match item {
+                    Item::Text(text) => {
+                        self.shared.queued.fetch_sub(text.len(), Ordering::AcqRel);
+                        if !self.shared.overflowed.load(Ordering::Acquire) {
+                            feed_text(&mut sink, &text).await?;
+                        }
+                    }
+                    Item::Snapshot { slot, text } => {
+                        let sent = if self.shared.overflowed.load(Ordering::Acquire) {
+                            Ok(())
+                        } else {
+                            match feed_text(&mut sink, &text).await {
+                                Ok(()) => sink.flush().await,
+                                Err(e) => Err(e),
+                            }
+                        };
+                        self.shared.snapshot_pending[slot].store(false, Ordering::Release);
+                        sent?;
+                    }
+                    Item::Control(msg) => {
+                        let is_close = matches!(msg, Message::Close(_));
+                        sink.send(msg).await?;
+                        if is_close {
+                            break 'queue;
+                        }
                     }
                 }
-                Item::Snapshot { slot, text } => {
-                    let sent = if self.shared.overflowed.load(Ordering::Acquire) {
-                        Ok(())
-                    } else {
-                        send_text(&mut sink, &text).await
-                    };
-                    self.shared.snapshot_pending[slot].store(false, Ordering::Release);
-                    sent?;
-                }
-                Item::Control(msg) => {
-                    let is_close = matches!(msg, Message::Close(_));
-                    sink.send(msg).await?;
-                    if is_close {
-                        break;
-                    }
-                }
+                next = self.rx.try_recv().ok();
             }
+            sink.flush().await?;
         }
         sink.flush().await
     }
 }
 
-/// Writes one text message, in fragments when it is large.
-async fn send_text<S>(sink: &mut S, text: &Utf8Bytes) -> Result<(), WsError>
+/// Hands one text message to the sink (in fragments when it is large),
+/// without flushing: the caller flushes once what it handed over together.
+async fn feed_text<S>(sink: &mut S, text: &Utf8Bytes) -> Result<(), WsError>
 where
     S: Sink<Message, Error = WsError> + Unpin,
 {
     if text.len() <= FRAGMENT_BYTES {
-        return sink.send(Message::Text(text.clone())).await;
+        return sink.feed(Message::Text(text.clone())).await;
     }
     for frame in fragments(text, FRAGMENT_BYTES) {
-        sink.send(Message::Frame(frame)).await?;
+        sink.feed(Message::Frame(frame)).await?;
     }
     Ok(())
 }
@@ -314,5 +326,63 @@ mod tests {
                 (true, 5)
             ]
         );
+    }
+
+    /// A sink that records what it was given and how often it was flushed.
+    #[derive(Default)]
+    struct Recorder {
+        items: Vec<Message>,
+        flushes: usize,
+    }
+
+    impl Sink<Message> for Recorder {
+        type Error = WsError;
+        fn poll_ready(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), WsError>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn start_send(self: std::pin::Pin<&mut Self>, item: Message) -> Result<(), WsError> {
+            self.get_mut().items.push(item);
+            Ok(())
+        }
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), WsError>> {
+            self.get_mut().flushes += 1;
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn poll_close(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), WsError>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_waiting_events_is_flushed_once_in_order() {
+        let (out, drain) = queue(1 << 20);
+        for i in 0..100 {
+            out.push_text(Utf8Bytes::from(format!("event {i}")))
+                .unwrap();
+        }
+        drop(out);
+        let mut sink = Recorder::default();
+        drain.run(&mut sink).await.unwrap();
+        let texts: Vec<String> = sink
+            .items
+            .iter()
+            .map(|m| match m {
+                Message::Text(t) => t.to_string(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        let want: Vec<String> = (0..100).map(|i| format!("event {i}")).collect();
+        assert_eq!(texts, want);
+        // One flush for the burst, one when the queue closes: not one per event.
+        assert_eq!(sink.flushes, 2);
     }
 }
