@@ -156,14 +156,12 @@ fn assert_no_flood(logs: &str) {
         accept_failed <= 3,
         "{accept_failed} accept failures logged:\n{logs}"
     );
-    // An episode ends whenever one connection is served again; on a loaded
-    // machine held connections time out (408) one by one, so a few more
-    // episodes than the test's three holds can be logged. A flood is
-    // hundreds.
-    assert!(
-        refusing <= 10,
-        "{refusing} refusal episodes logged:\n{logs}"
-    );
+    // An episode ends whenever one connection is served again, and a full
+    // listener whose held connections time out one by one while new ones
+    // arrive frees and refuses by turns (27 episodes within 1 ms were seen);
+    // starts are logged at most once per 10 s, so a test of ~20 s logs a
+    // few. A flood is one pair of lines per connection.
+    assert!(refusing <= 4, "{refusing} refusal episodes logged:\n{logs}");
 }
 
 #[tokio::test]

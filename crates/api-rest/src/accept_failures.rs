@@ -5,12 +5,15 @@
 //! file descriptors (`EMFILE`, `ENFILE`), starts an episode: one warning
 //! when it starts, growing pauses ([`FIRST_BACKOFF`] doubling up to
 //! [`MAX_BACKOFF`]) so the loop never spins, and one line when accepting
-//! works again, with how many failed. Waiting clients stay in the
-//! listen backlog meanwhile.
+//! works again, with how many failed; at most one episode is logged per
+//! 10 s ([`crate::episodes`]). Waiting clients stay in the listen backlog
+//! meanwhile.
 
 use std::io;
 use std::time::Duration;
 use tokio::time::Instant;
+
+use crate::episodes::{EpisodeLine, Episodes};
 
 /// The first pause of an episode.
 pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(10);
@@ -21,14 +24,11 @@ pub(crate) const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// The accept loop's memory of failures (one per listener).
 #[derive(Debug, Default)]
 pub(crate) struct AcceptFailures {
-    episode: Option<Episode>,
-}
-
-#[derive(Debug)]
-struct Episode {
-    started: Instant,
-    failures: u64,
-    backoff: Duration,
+    /// When the current episode started and its pause now; `None` outside
+    /// one.
+    episode: Option<(Instant, Duration)>,
+    /// Which starts and ends are logged.
+    log: Episodes,
 }
 
 impl AcceptFailures {
@@ -44,24 +44,23 @@ impl AcceptFailures {
             );
             return Duration::ZERO;
         }
+        let now = Instant::now();
+        if let EpisodeLine::Started { earlier } = self.log.hit(now) {
+            tracing::warn!(
+                listener,
+                error = %e,
+                reason = reason(e),
+                earlier_failures = earlier,
+                "accept failed: new connections wait in the backlog, retrying with backoff (logged at most once per 10 s; earlier_failures counts failures since the last line)"
+            );
+        }
         match &mut self.episode {
-            Some(ep) => {
-                ep.failures += 1;
-                ep.backoff = (ep.backoff * 2).min(MAX_BACKOFF);
-                ep.backoff
+            Some((_, backoff)) => {
+                *backoff = (*backoff * 2).min(MAX_BACKOFF);
+                *backoff
             }
             None => {
-                tracing::warn!(
-                    listener,
-                    error = %e,
-                    reason = reason(e),
-                    "accept failed: new connections wait in the backlog, retrying with backoff (logged once until accepting works again)"
-                );
-                self.episode = Some(Episode {
-                    started: Instant::now(),
-                    failures: 1,
-                    backoff: FIRST_BACKOFF,
-                });
+                self.episode = Some((now, FIRST_BACKOFF));
                 FIRST_BACKOFF
             }
         }
@@ -69,11 +68,14 @@ impl AcceptFailures {
 
     /// Records a successful accept, closing any episode.
     pub(crate) fn accepted(&mut self, listener: &str) {
-        if let Some(ep) = self.episode.take() {
+        let Some((started, _)) = self.episode.take() else {
+            return;
+        };
+        if let EpisodeLine::Ended { count } = self.log.ended() {
             tracing::info!(
                 listener,
-                failures = ep.failures,
-                duration_ms = u64::try_from(ep.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                failures = count,
+                duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                 "accepting connections again"
             );
         }

@@ -1,11 +1,14 @@
 //! [`ConnectionCap`]: at most `max_connections` open connections per
 //! listener. A connection over the cap is answered 503
 //! `too_many_connections` straight on its socket and closed, rather than
-//! left in the backlog or served. A full listener logs once when it starts
-//! refusing and once when it takes connections again (with how many it
-//! refused); each refusal counts in `dropped_inputs{source="rest",
+//! left in the backlog or served. A full listener logs when it starts
+//! refusing and when it takes connections again (with how many it
+//! refused), at most once per 10 s ([`crate::episodes`]): a listener at its cap
+//! that frees and refuses by turns would otherwise log a pair of lines per
+//! connection. Each refusal counts in `dropped_inputs{source="rest",
 //! reason="too_many_connections"}`.
 
+use crate::episodes::{EpisodeLine, Episodes};
 use crate::error::ApiError;
 use crate::wire;
 use model::Metrics;
@@ -14,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
 /// How long a refusal may take to write its answer and see the client
 /// close, before the socket is dropped anyway.
@@ -33,8 +37,7 @@ pub(crate) struct ConnectionCap {
     open: Arc<Semaphore>,
     refusing: Arc<Semaphore>,
     limit: usize,
-    /// Refusals since the listener became full; `None` while not full.
-    refused: Option<u64>,
+    episodes: Episodes,
 }
 
 /// What to do with an accepted connection.
@@ -62,14 +65,14 @@ impl ConnectionCap {
             open: Arc::new(Semaphore::new(limit)),
             refusing: Arc::new(Semaphore::new(MAX_REFUSALS_IN_FLIGHT)),
             limit,
-            refused: None,
+            episodes: Episodes::default(),
         }
     }
 
     /// Decides about one accepted connection of `listener`.
     pub(crate) fn admit(&mut self, listener: &str, metrics: &Metrics) -> Admission {
         if let Ok(permit) = Arc::clone(&self.open).try_acquire_owned() {
-            if let Some(refused) = self.refused.take() {
+            if let EpisodeLine::Ended { count: refused } = self.episodes.ended() {
                 tracing::info!(
                     listener,
                     limit = self.limit,
@@ -80,16 +83,15 @@ impl ConnectionCap {
             return Admission::Serve(permit);
         }
         metrics.dropped("rest", "too_many_connections");
-        let refused = self.refused.get_or_insert(0);
-        if *refused == 0 {
+        if let EpisodeLine::Started { earlier } = self.episodes.hit(Instant::now()) {
             tracing::warn!(
                 listener,
                 limit = self.limit,
+                earlier_refused = earlier,
                 reason = "the listener's connection cap is reached",
-                "refusing new connections with 503 too_many_connections (logged once until one is served again)"
+                "refusing new connections with 503 too_many_connections (logged at most once per 10 s; earlier_refused counts refusals since the last line)"
             );
         }
-        *refused += 1;
         let answer = wire::error_answer(&ApiError::TooManyConnections { limit: self.limit }, &[]);
         match Arc::clone(&self.refusing).try_acquire_owned() {
             Ok(permit) => Admission::Refuse(Refusal {

@@ -59,6 +59,7 @@ mod auth;
 mod body;
 mod cap;
 mod config;
+mod episodes;
 mod error;
 mod forwarded;
 pub mod fuzzing;
