@@ -105,9 +105,7 @@ impl PeerTransport for MemoryTransport {
         fields: &[Field<'_>],
         max_len: usize,
     ) -> Result<StreamId, TransportError> {
-        self.client.count_call();
-        self.client.travel().await;
-        self.client.check()?;
+        self.client.call().await?;
         let ids = self
             .hub
             .append(stream, vec![owned_fields(fields)], Some(max_len));
@@ -125,24 +123,18 @@ impl PeerTransport for MemoryTransport {
         entries: &[Vec<Field<'_>>],
         max_len: usize,
     ) -> Result<Vec<StreamId>, TransportError> {
-        self.client.count_call();
-        self.client.travel().await;
-        self.client.check()?;
+        self.client.call().await?;
         let owned = entries.iter().map(|e| owned_fields(e)).collect();
         Ok(self.hub.append(stream, owned, Some(max_len)))
     }
 
     async fn bounds(&self, stream: &str) -> Result<Option<(StreamId, StreamId)>, TransportError> {
-        self.client.count_call();
-        self.client.travel().await;
-        self.client.check()?;
+        self.client.call().await?;
         Ok(self.hub.bounds(stream))
     }
 
     async fn counts(&self, stream: &str) -> Result<Option<StreamCounts>, TransportError> {
-        self.client.count_call();
-        self.client.travel().await;
-        self.client.check()?;
+        self.client.call().await?;
         Ok(self.hub.counts(stream))
     }
 
@@ -158,48 +150,36 @@ impl PeerTransport for MemoryTransport {
         ttl: Duration,
         since_ms: u64,
     ) -> Result<AliveBeat, TransportError> {
-        self.client.count_call();
-        self.client.travel().await;
-        self.client.check()?;
+        self.client.call().await?;
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
         Ok(self.hub.alive_beat(key, member, ttl_ms, since_ms))
     }
 
     async fn alive_members(&self, key: &str) -> Result<AliveSet, TransportError> {
-        self.client.count_call();
-        self.client.travel().await;
-        self.client.check()?;
+        self.client.call().await?;
         Ok(self.hub.alive_set(key))
     }
 
     async fn alive_remove(&self, key: &str, member: &str) -> Result<(), TransportError> {
-        self.client.count_call();
-        self.client.travel().await;
-        self.client.check()?;
+        self.client.call().await?;
         self.hub.alive_remove(key, member);
         Ok(())
     }
 
     async fn put_record(&self, key: &str, field: &str, value: &[u8]) -> Result<(), TransportError> {
-        self.client.count_call();
-        self.client.travel().await;
-        self.client.check()?;
+        self.client.call().await?;
         self.hub
             .put_record(key, field, Bytes::copy_from_slice(value));
         Ok(())
     }
 
     async fn records(&self, key: &str) -> Result<Vec<(String, Bytes)>, TransportError> {
-        self.client.count_call();
-        self.client.travel().await;
-        self.client.check()?;
+        self.client.call().await?;
         Ok(self.hub.records(key))
     }
 
     async fn remove_record(&self, key: &str, field: &str) -> Result<(), TransportError> {
-        self.client.count_call();
-        self.client.travel().await;
-        self.client.check()?;
+        self.client.call().await?;
         self.hub.remove_record(key, field);
         Ok(())
     }

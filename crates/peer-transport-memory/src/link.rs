@@ -41,6 +41,14 @@ impl ClientShared {
         self.round_trip_us.store(us, Ordering::Relaxed);
     }
 
+    /// One transport call: counts it, waits the simulated round trip and
+    /// fails when the link is cut (also when it was cut meanwhile).
+    pub(crate) async fn call(&self) -> Result<(), TransportError> {
+        self.count_call();
+        self.travel().await;
+        self.check()
+    }
+
     /// Waits the simulated round trip, if one is set (tokio time, so paused
     /// time makes it exact).
     pub(crate) async fn travel(&self) {
