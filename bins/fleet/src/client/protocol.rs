@@ -54,7 +54,7 @@ impl Resume {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     fn event(topic: &str, epoch: &str, seq: u64) -> ServerFrame {
         let name = match topic {
@@ -67,70 +67,6 @@ mod tests {
                 .to_string(),
         )
         .unwrap()
-    }
-
-    #[test]
-    fn decodes_the_three_frames() {
-        let s = ServerFrame::decode(
-            r#"{"type":"snapshot","topic":"computers","epoch":"b1","seq":4,"data":{"computers":[]}}"#,
-        )
-        .unwrap();
-        assert_eq!(s.position(), Some((Topic::Computers, "b1", 4)));
-        let e = ServerFrame::decode(r#"{"type":"error","code":"bad_json","message":"m"}"#).unwrap();
-        assert_eq!(e.position(), None);
-        assert!(ServerFrame::decode(r#"{"type":"gossip"}"#).is_err());
-        assert!(
-            ServerFrame::decode(
-                r#"{"type":"event","topic":"sessions","epoch":"e","seq":1,"event":"weather","data":{}}"#
-            )
-            .is_err()
-        );
-    }
-
-    #[test]
-    fn ops_are_the_contracts() {
-        assert_eq!(
-            subscribe_op(Topic::Sessions, &[], None),
-            r#"{"op":"subscribe","topic":"sessions"}"#
-        );
-        let since = Since {
-            epoch: "b".into(),
-            seq: 7,
-        };
-        let op: Value = serde_json::from_str(&subscribe_op(
-            Topic::Preparation,
-            &["x".into()],
-            Some(&since),
-        ))
-        .unwrap();
-        assert_eq!(
-            op,
-            json!({"op":"subscribe","topic":"preparation","computers":["x"],"since":{"epoch":"b","seq":7}})
-        );
-        // The exact bytes, field order included.
-        assert_eq!(
-            subscribe_op(
-                Topic::Preparation,
-                &["x".into(), "a\"b".into()],
-                Some(&since)
-            ),
-            r#"{"op":"subscribe","topic":"preparation","computers":["x","a\"b"],"since":{"epoch":"b","seq":7}}"#
-        );
-        assert_eq!(
-            refresh_op(Some(Topic::Sessions), Some("a")),
-            r#"{"op":"refresh","topic":"sessions","computer":"a"}"#
-        );
-        assert_eq!(
-            refresh_op(None, Some("a")),
-            r#"{"op":"refresh","computer":"a"}"#
-        );
-        assert_eq!(refresh_op(None, None), r#"{"op":"refresh"}"#);
-        let op: Value =
-            serde_json::from_str(&refresh_op(Some(Topic::Sessions), Some("a"))).unwrap();
-        assert_eq!(
-            op,
-            json!({"op":"refresh","topic":"sessions","computer":"a"})
-        );
     }
 
     #[test]

@@ -370,6 +370,11 @@ mod tests {
             subscribe_op(Topic::Sessions, &[], None),
             r#"{"op":"subscribe","topic":"sessions"}"#
         );
+        // Names are JSON-escaped, not pasted.
+        assert_eq!(
+            subscribe_op(Topic::Sessions, &["a\"b".into()], None),
+            r#"{"op":"subscribe","topic":"sessions","computers":["a\"b"]}"#
+        );
         assert_eq!(refresh_op(None, None), r#"{"op":"refresh"}"#);
         let refresh = refresh_op(Some(Topic::Sessions), Some("a"));
         assert_eq!(
